@@ -1,0 +1,34 @@
+# Everything a developer needs, from a fresh clone with only Python 3.11+ present.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test models clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(STAMP)
+
+## Development server on 127.0.0.1:$(PORT), no request verification.
+run: install
+	$(BIN)/python -m skill.webhook --host 127.0.0.1 --port $(PORT)
+
+## The whole test suite.
+test: install
+	$(BIN)/python -m pytest -q
+
+## Regenerate interaction_model/*.json from skill/content.json.
+models: install
+	$(BIN)/python -m skill.models --write
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .hypothesis
