@@ -1,0 +1,325 @@
+"""ask-sdk request handlers: one class per intent or request type.
+
+Each handler decides *which* reply fits the turn (see ``replies``) and how the
+session state moves; ``render`` does the SDK plumbing in one place. The SDK
+calls ``can_handle``/``handle`` by keyword, so the parameter is always
+``handler_input``.
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any, ClassVar
+
+from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import is_intent_name, is_request_type
+from ask_sdk_model import IntentRequest, Response
+from ask_sdk_model.canfulfill import (CanFulfillIntent, CanFulfillIntentValues, CanFulfillSlot,
+                                      CanFulfillSlotValues, CanUnderstandSlotValues)
+from ask_sdk_model.ui import SimpleCard
+
+from . import replies
+from .content import CONTENT, Term
+from .replies import Reply
+from .speech import RATES, at_rate, clamp_rate
+
+log = logging.getLogger(__name__)
+
+# Session attribute keys: all the conversation state there is.
+TOPIC, OFFER, LAST, RATE = "topic", "offer", "last", "rate"
+
+
+# --- plumbing -------------------------------------------------------------
+
+def session_attributes(handler_input: HandlerInput) -> dict[str, Any]:
+    """The session's attributes, or a throwaway dict for out-of-session requests."""
+    if handler_input.request_envelope.session is None:
+        return {}
+    attrs = handler_input.attributes_manager.session_attributes
+    return attrs if isinstance(attrs, dict) else {}
+
+
+def render(handler_input: HandlerInput, reply: Reply, *, replay: bool = False) -> Response:
+    """Build the SDK response for a reply and move the session state with it.
+
+    ``replay`` (Repeat, "say that slower") speaks again without touching state.
+    """
+    attrs = session_attributes(handler_input)
+    rate = clamp_rate(attrs.get(RATE))
+    builder = handler_input.response_builder.speak(at_rate(reply.speech, rate))
+    if reply.ends_session:
+        builder.set_should_end_session(True)
+    else:
+        builder.ask(at_rate(reply.reprompt, rate))
+    if reply.card:
+        builder.set_card(SimpleCard(title=reply.card.title, content=reply.card.content))
+    if not replay:
+        attrs[OFFER] = reply.offer
+        if reply.topic:
+            attrs[TOPIC] = reply.topic
+        if not reply.ends_session:
+            attrs[LAST] = {"speech": reply.speech, "reprompt": reply.reprompt}
+    return builder.response
+
+
+def last_reply(attrs: dict[str, Any]) -> Reply | None:
+    """The last open-session reply, if the client sent back a sane one."""
+    last = attrs.get(LAST)
+    if isinstance(last, dict) and isinstance(last.get("speech"), str) \
+            and isinstance(last.get("reprompt"), str):
+        return Reply(speech=last["speech"], reprompt=last["reprompt"])
+    return None
+
+
+def resolve_term(slot: Any) -> Term | None:
+    """A glossary term from a slot: entity-resolution id first, raw words second."""
+    if slot is None:
+        return None
+    for authority in getattr(getattr(slot, "resolutions", None), "resolutions_per_authority", None) or []:
+        code = getattr(getattr(authority.status, "code", None), "value", None)
+        if code == "ER_SUCCESS_MATCH" and authority.values:
+            term = CONTENT.term_by_id.get(authority.values[0].value.id)
+            if term:
+                return term
+    return CONTENT.find_term(slot.value)
+
+
+def request_slot(handler_input: HandlerInput, name: str) -> Any:
+    intent = getattr(handler_input.request_envelope.request, "intent", None)
+    return (getattr(intent, "slots", None) or {}).get(name)
+
+
+class IntentHandler(AbstractRequestHandler):
+    """Base for handlers of a fixed set of intents (``intents``)."""
+
+    intents: ClassVar[tuple[str, ...]] = ()
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return any(is_intent_name(name)(handler_input) for name in self.intents)
+
+
+# --- requests -------------------------------------------------------------
+
+class LaunchRequestHandler(AbstractRequestHandler):
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_request_type("LaunchRequest")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return render(handler_input, replies.ask("welcome", "welcome_reprompt"))
+
+
+class TopicIntentHandler(AbstractRequestHandler):
+    """Every article topic; which one is read from the content file."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        request = handler_input.request_envelope.request
+        return isinstance(request, IntentRequest) and request.intent.name in CONTENT.topic_by_intent
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        topic = CONTENT.topic_by_intent[handler_input.request_envelope.request.intent.name]
+        return render(handler_input, replies.topic_answer(topic))
+
+
+class GlossaryIntentHandler(IntentHandler):
+    intents = (CONTENT.glossary_intent,)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        term = resolve_term(request_slot(handler_input, CONTENT.glossary_slot))
+        if term is None:
+            return render(handler_input, replies.ask("unknown_term", "unknown_term_reprompt"))
+        return render(handler_input, replies.term_answer(term))
+
+
+class EmergencyIntentHandler(IntentHandler):
+    intents = ("EmergencyIntent",)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        locale = getattr(handler_input.request_envelope.request, "locale", None)
+        return render(handler_input, replies.emergency(locale))
+
+
+class YesIntentHandler(IntentHandler):
+    intents = ("AMAZON.YesIntent",)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        offered = CONTENT.topic_by_id.get(session_attributes(handler_input).get(OFFER))
+        if offered is None:
+            return render(handler_input, replies.ask("yes_without_offer"))
+        return render(handler_input, replies.topic_answer(offered))
+
+
+class NoIntentHandler(IntentHandler):
+    intents = ("AMAZON.NoIntent",)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return render(handler_input, replies.ask("no"))
+
+
+class TellMeMoreIntentHandler(IntentHandler):
+    intents = ("TellMeMoreIntent",)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        topic = CONTENT.topic_by_id.get(session_attributes(handler_input).get(TOPIC))
+        if topic is None:
+            return render(handler_input, replies.ask("more_without_topic"))
+        return render(handler_input, replies.topic_more(topic))
+
+
+class RepeatIntentHandler(IntentHandler):
+    intents = ("AMAZON.RepeatIntent",)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        last = last_reply(session_attributes(handler_input))
+        if last is None:
+            return render(handler_input, replies.ask("repeat_nothing"))
+        return render(handler_input, last, replay=True)
+
+
+class SlowerIntentHandler(IntentHandler):
+    """Slow down one step, repeat the last answer, and keep the pace for the session."""
+
+    intents = ("SlowerIntent",)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        attrs = session_attributes(handler_input)
+        attrs[RATE] = min(clamp_rate(attrs.get(RATE)) + 1, len(RATES) - 1)
+        last = last_reply(attrs)
+        if last is None:
+            return render(handler_input, replies.ask("slower_nothing"))
+        return render(handler_input, last, replay=True)
+
+
+class NormalSpeedIntentHandler(IntentHandler):
+    intents = ("NormalSpeedIntent",)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        session_attributes(handler_input)[RATE] = 0
+        return render(handler_input, replies.ask("normal_speed"))
+
+
+class HelpIntentHandler(IntentHandler):
+    intents = ("AMAZON.HelpIntent",)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return render(handler_input, replies.ask("help", "help_reprompt"))
+
+
+class StartOverIntentHandler(IntentHandler):
+    """Forget the conversation so far; keep the listener's chosen pace."""
+
+    intents = ("AMAZON.StartOverIntent",)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        attrs = session_attributes(handler_input)
+        for key in (TOPIC, OFFER, LAST):
+            attrs.pop(key, None)
+        return render(handler_input, replies.ask("start_over", "welcome_reprompt"))
+
+
+class GoodbyeIntentHandler(IntentHandler):
+    intents = ("AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.NavigateHomeIntent")
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return render(handler_input, replies.goodbye())
+
+
+class FallbackIntentHandler(IntentHandler):
+    intents = ("AMAZON.FallbackIntent",)
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        """Also takes intents the model does not know, rather than failing."""
+        return is_request_type("IntentRequest")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return render(handler_input, replies.ask("fallback", "fallback_reprompt"))
+
+
+class SessionEndedRequestHandler(AbstractRequestHandler):
+    """Alexa closed the session: nothing may be spoken."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_request_type("SessionEndedRequest")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return handler_input.response_builder.response
+
+
+class CanFulfillIntentRequestHandler(AbstractRequestHandler):
+    """Name-free interaction: say YES only for questions we can answer."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_request_type("CanFulfillIntentRequest")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        intent = getattr(handler_input.request_envelope.request, "intent", None)
+        name = getattr(intent, "name", None)
+        slots: dict[str, CanFulfillSlot] = {}
+        if name in CONTENT.topic_by_intent:
+            verdict = CanFulfillIntentValues.YES
+        elif name == CONTENT.glossary_intent:
+            known = resolve_term(request_slot(handler_input, CONTENT.glossary_slot)) is not None
+            verdict = CanFulfillIntentValues.YES if known else CanFulfillIntentValues.NO
+            slots[CONTENT.glossary_slot] = CanFulfillSlot(
+                can_understand=CanUnderstandSlotValues.YES if known else CanUnderstandSlotValues.NO,
+                can_fulfill=CanFulfillSlotValues.YES if known else CanFulfillSlotValues.NO)
+        else:
+            verdict = CanFulfillIntentValues.NO
+        handler_input.response_builder.set_can_fulfill_intent(
+            CanFulfillIntent(can_fulfill=verdict, slots=slots or None))
+        return handler_input.response_builder.response
+
+
+class UnhandledRequestHandler(AbstractRequestHandler):
+    """Any other request type (AudioPlayer, Display, ...): answer, silently."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return True
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return handler_input.response_builder.response
+
+
+class CatchAllExceptionHandler(AbstractExceptionHandler):
+    """Never leave the listener in silence; log where it broke, never what they said."""
+
+    def can_handle(self, handler_input: HandlerInput, exception: Exception) -> bool:
+        return True
+
+    def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
+        where = traceback.extract_tb(exception.__traceback__)[-1:] if exception.__traceback__ else []
+        location = f"{where[0].filename}:{where[0].lineno}" if where else "?"
+        log.error("skill error type=%s at=%s", type(exception).__name__, location)
+        # Built directly, not via render(): the session state may be what broke.
+        return (handler_input.response_builder.speak(replies.prompt("error"))
+                .ask(replies.prompt("error_reprompt")).response)
+
+
+# Order matters: the SDK takes the first handler whose can_handle is true.
+REQUEST_HANDLERS: tuple[AbstractRequestHandler, ...] = (
+    LaunchRequestHandler(),
+    CanFulfillIntentRequestHandler(),
+    SessionEndedRequestHandler(),
+    EmergencyIntentHandler(),
+    TopicIntentHandler(),
+    GlossaryIntentHandler(),
+    YesIntentHandler(),
+    NoIntentHandler(),
+    TellMeMoreIntentHandler(),
+    RepeatIntentHandler(),
+    SlowerIntentHandler(),
+    NormalSpeedIntentHandler(),
+    HelpIntentHandler(),
+    StartOverIntentHandler(),
+    GoodbyeIntentHandler(),
+    FallbackIntentHandler(),
+    UnhandledRequestHandler(),
+)
+
+
+def handled_intents() -> set[str]:
+    """Every intent name a handler answers by name: must equal the models' intents."""
+    names = {t for t in CONTENT.topic_by_intent}
+    for handler in REQUEST_HANDLERS:
+        names.update(getattr(handler, "intents", ()))
+    return names

@@ -1,0 +1,89 @@
+"""Interaction models generated from the content file, one per locale.
+
+``python -m skill.models --write`` (``make models``) rewrites
+``interaction_model/<locale>.json``; ``--check`` exits non-zero when the
+committed files differ from what the content says (tests do the same).
+All five locales share one English model: the article and its phrasing are
+the same for every English-speaking market.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .content import CONTENT, Content
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "interaction_model"
+
+
+def _intent(name: str, samples: tuple[str, ...] = (), slots: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    intent: dict[str, Any] = {"name": name}
+    if slots:
+        intent["slots"] = slots
+    intent["samples"] = list(samples)
+    return intent
+
+
+def build_model(content: Content = CONTENT) -> dict[str, Any]:
+    """The ASK interaction model (same for every locale) as a JSON-ready dict."""
+    intents = [_intent(t.intent, t.samples) for t in content.topics]
+    intents.append(_intent(content.glossary_intent, content.glossary_samples,
+                           [{"name": content.glossary_slot, "type": content.glossary_slot_type}]))
+    intents += [_intent(name, samples) for name, samples in content.utility_intents.items()]
+    intents += [_intent(name) for name in content.builtin_intents]
+    values = [{"id": t.id, "name": {"value": t.name, "synonyms": list(t.synonyms)}}
+              for t in content.terms]
+    return {"interactionModel": {"languageModel": {
+        "invocationName": content.invocation_name,
+        "intents": intents,
+        "types": [{"name": content.glossary_slot_type, "values": values}],
+    }}}
+
+
+def render(model: dict[str, Any]) -> str:
+    return json.dumps(model, indent=2, ensure_ascii=False) + "\n"
+
+
+def model_path(locale: str, directory: Path = MODELS_DIR) -> Path:
+    return directory / f"{locale}.json"
+
+
+def stale_models(content: Content = CONTENT, directory: Path = MODELS_DIR) -> list[str]:
+    """Locales whose committed model is missing or differs from the content."""
+    expected = render(build_model(content))
+    return [locale for locale in content.locales
+            if not model_path(locale, directory).exists()
+            or model_path(locale, directory).read_text(encoding="utf-8") != expected]
+
+
+def write_models(content: Content = CONTENT, directory: Path = MODELS_DIR) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    text = render(build_model(content))
+    paths = [model_path(locale, directory) for locale in content.locales]
+    for path in paths:
+        path.write_text(text, encoding="utf-8")
+    return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="rewrite the model files")
+    parser.add_argument("--check", action="store_true", help="fail if the files are out of date")
+    args = parser.parse_args(argv)
+    if args.write:
+        for path in write_models():
+            print(f"wrote {path.relative_to(MODELS_DIR.parent)}")
+        return 0
+    stale = stale_models()
+    if stale:
+        print(f"out of date: {', '.join(stale)}; run `make models`", file=sys.stderr)
+        return 1
+    print("interaction models are up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

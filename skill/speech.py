@@ -1,0 +1,53 @@
+"""Turning plain content text into SSML Alexa can speak, and back again.
+
+Content stays plain prose; everything speech-specific (escaping, spelling out
+acronyms, pauses, speaking rate) happens here, so the same text can go on a
+card unchanged.
+"""
+from __future__ import annotations
+
+import html
+import re
+from xml.sax.saxutils import escape
+
+# Acronyms Alexa would otherwise try to pronounce as words ("psa" -> "pissa").
+SPELLED_OUT = ("PSA", "CT", "MRI", "IV")
+_ACRONYM = re.compile(r"\b(" + "|".join(SPELLED_OUT) + r")\b")
+_BREAK = re.compile(r"<break\b[^>]*>")
+_TAG = re.compile(r"<[^>]+>")
+
+# Speaking rates, slowest last: "say that slower" steps down one level.
+RATES = ("100%", "85%", "70%")
+DOCTOR_PAUSE = '<break time="400ms"/>'
+MAX_SPEECH_CHARS = 8000  # Alexa rejects longer outputSpeech
+
+
+def to_ssml(text: str) -> str:
+    """Escape plain text for SSML and spell out acronyms letter by letter."""
+    return _ACRONYM.sub(r'<say-as interpret-as="characters">\1</say-as>', escape(text))
+
+
+def join(*fragments: str) -> str:
+    """Join SSML fragments with single spaces, skipping empty ones."""
+    return " ".join(f for f in fragments if f)
+
+
+def with_pause(before: str, after: str) -> str:
+    """A short break between an answer and the see-a-doctor line."""
+    return f"{before} {DOCTOR_PAUSE} {after}"
+
+
+def at_rate(fragment: str, level: int) -> str:
+    """Wrap a fragment in a prosody rate for the session's chosen speed."""
+    rate = RATES[clamp_rate(level)]
+    return fragment if rate == RATES[0] else f'<prosody rate="{rate}">{fragment}</prosody>'
+
+
+def clamp_rate(level: object) -> int:
+    """Session attributes come back from the client: never trust their type."""
+    return min(max(level, 0), len(RATES) - 1) if isinstance(level, int) else 0
+
+
+def plain_text(ssml: str) -> str:
+    """The words of an SSML string, as a person would read them."""
+    return " ".join(html.unescape(_TAG.sub("", _BREAK.sub(" ", ssml))).split())

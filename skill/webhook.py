@@ -1,0 +1,128 @@
+"""The skill as an HTTP service: a Flask app factory.
+
+``POST /alexa`` takes an Alexa request envelope and answers with the response
+envelope; ``GET /health`` says the service is up and in which mode. In
+development mode nothing checks that requests really come from Alexa, and the
+log says so loudly at start-up.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import time
+from typing import Any, Callable
+
+from flask import Flask, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from .appid import WrongApplication, check_application_id, parse_skill_ids
+from .logs import request_summary
+from .skill import invoke as invoke_skill
+
+log = logging.getLogger("skill.webhook")
+
+MAX_BODY_BYTES = 64 * 1024  # real Alexa requests are a few KiB
+DEVELOPMENT, PRODUCTION = "development", "production"
+Invoke = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class BadRequest(Exception):
+    """A request we refuse with HTTP 400; ``reason`` is safe to log and return."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def parse_body(body: bytes) -> dict[str, Any]:
+    """The envelope as a dict, or BadRequest for anything that is not a JSON object."""
+    try:
+        envelope = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("body is not valid JSON") from None
+    if not isinstance(envelope, dict):
+        raise BadRequest("body is not a JSON object")
+    if not isinstance(envelope.get("request"), dict):
+        raise BadRequest("envelope has no request object")
+    return envelope
+
+
+def create_app(*, mode: str = DEVELOPMENT, skill_ids: str | None = None,
+               invoke: Invoke = invoke_skill) -> Flask:
+    """Build the app. ``skill_ids``: comma-separated ids to accept (empty: any)."""
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, MODE=mode)
+    allowed = parse_skill_ids(skill_ids)
+    if mode == DEVELOPMENT:
+        log.warning("DEVELOPMENT MODE: Alexa request signatures are NOT verified. "
+                    "Never expose this server to the internet.")
+
+    @app.before_request
+    def start_timer() -> None:
+        g.started = time.perf_counter()
+        g.summary, g.outcome = "", "-"
+
+    @app.after_request
+    def log_request(response: Response) -> Response:
+        latency = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        log.info("%s %s status=%d %s outcome=%s latency_ms=%.1f", request.method, request.path,
+                 response.status_code, g.get("summary", ""), g.get("outcome", "-"), latency)
+        return response
+
+    @app.post("/alexa")
+    def alexa() -> tuple[Response, int]:
+        body = request.get_data(cache=False)
+        try:
+            envelope = parse_body(body)
+            g.summary = request_summary(envelope)
+            try:
+                check_application_id(envelope, allowed)
+            except WrongApplication as exc:
+                raise BadRequest(str(exc)) from None
+            result = run_skill(invoke, envelope)
+        except BadRequest as exc:
+            g.outcome = exc.reason.replace(" ", "_")
+            return jsonify(error=exc.reason), 400
+        g.outcome = "ok"
+        return jsonify(result), 200
+
+    @app.get("/health")
+    def health() -> tuple[Response, int]:
+        return jsonify(status="ok", mode=mode), 200
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[Response, int]:
+        g.outcome = (exc.name or "error").lower().replace(" ", "_")
+        return jsonify(error=exc.name), exc.code or 500
+
+    return app
+
+
+def run_skill(invoke: Invoke, envelope: dict[str, Any]) -> dict[str, Any]:
+    """Run the skill; an envelope the SDK cannot even read is the caller's error.
+
+    Handler errors never get here (the skill's exception handler answers them),
+    so whatever escapes comes from a malformed envelope: a 400, not a 500.
+    """
+    try:
+        return invoke(envelope)
+    except Exception as exc:  # noqa: BLE001 - every escape is a malformed request
+        log.warning("envelope rejected by the SDK: %s", type(exc).__name__)
+        raise BadRequest("malformed request envelope") from None
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m skill.webhook``: the development server (``make run``)."""
+    parser = argparse.ArgumentParser(description="Development webhook for the skill.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    app = create_app(mode=DEVELOPMENT, skill_ids=os.environ.get("SKILL_ID"))
+    app.run(host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()

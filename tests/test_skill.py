@@ -1,0 +1,415 @@
+"""The skill end to end: full request envelopes in, response JSON out.
+
+Every test runs twice through the ``send`` fixture: once through the Lambda
+entry point and once through the development webhook's ``POST /alexa``.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import lambda_handler
+
+from skill.content import CONTENT
+from tests import envelopes as E
+from tests.conftest import card, ends, parse_ssml, reprompt, speech, ssml
+
+DOCTOR_LINES = CONTENT.prompts["doctor_lines"]
+SOURCE = CONTENT.source
+
+
+def offer_for(topic_id: str) -> str:
+    return f"Would you like to hear about {CONTENT.topic_by_id[topic_id].label}?"
+
+
+def assert_answer(response, text: str, offered: str) -> None:
+    """An answer: the text, a doctor line after it, an offer, a reprompt and a sourced card."""
+    said = speech(response)
+    assert said.startswith(text)
+    after = said[len(text):]
+    assert any(line in after for line in DOCTOR_LINES), said
+    assert said.endswith(offer_for(offered))
+    assert reprompt(response) == offer_for(offered)
+    assert not ends(response)
+    assert '<break time="400ms"/>' in ssml(response)
+    shown = card(response)
+    assert shown["type"] == "Simple"
+    assert text in shown["content"]
+    assert SOURCE["author"] in shown["content"] and "2023" in shown["content"]
+    parse_ssml(ssml(response))
+
+
+# --- launch and topics ----------------------------------------------------
+
+def test_launch_welcomes_disclaims_and_asks(send):
+    response = E.Dialog(send).launch()
+    said = speech(response)
+    assert said.startswith("Welcome to Back Pain Guide")
+    assert "not a doctor" in said and "medical advice" in said
+    assert "why does my back hurt" in said and "PSA test" in said
+    assert said.endswith("?") and not ends(response) and reprompt(response)
+    assert card(response) is None
+
+
+@pytest.mark.parametrize("topic", CONTENT.topics, ids=lambda t: t.intent)
+def test_every_topic_is_answered(send, topic):
+    response = E.Dialog(send).intent(topic.intent)
+    assert_answer(response, topic.answer, topic.next)
+    assert card(response)["title"] == topic.title
+
+
+@pytest.mark.parametrize("intent, must_mention", [
+    ("PsaTestIntent", ["prostate-specific antigen", "blood test", "protein"]),
+    ("WhereItSpreadsIntent", ["lymph nodes", "ribs", "pelvic bones", "spine"]),
+    ("HowCommonIntent", ["half"]),
+    ("HighPsaCausesIntent", ["enlarged prostate", "prostatitis"]),
+    ("BisphosphonatesIntent", ["Zometa", "three to four weeks"]),
+    ("DenosumabIntent", ["under the skin", "every four weeks", "zoledronic acid"]),
+    ("ImagingTestsIntent", ["x-rays", "CT", "MRI", "pelvis", "spine"]),
+    ("CureIntent", ["no treatment cures"]),
+    ("SourceIntent", ["David Samadi", "2023"]),
+])
+def test_answers_carry_the_articles_facts(send, intent, must_mention):
+    said = speech(E.Dialog(send).intent(intent))
+    for fact in must_mention:
+        assert fact in said
+
+
+def test_acronyms_are_spelled_out(send):
+    out = ssml(E.Dialog(send).intent("PsaTestIntent"))
+    assert '<say-as interpret-as="characters">PSA</say-as>' in out
+    out = ssml(E.Dialog(send).intent("ImagingTestsIntent"))
+    assert '<say-as interpret-as="characters">CT</say-as>' in out
+
+
+def test_doctor_line_varies_across_answers(send):
+    lines = set()
+    for topic in CONTENT.topics[:5]:
+        said = speech(E.Dialog(send).intent(topic.intent))
+        lines |= {line for line in DOCTOR_LINES if line in said}
+    assert len(lines) == 5
+
+
+# --- glossary ---------------------------------------------------------------
+
+@pytest.mark.parametrize("term", CONTENT.terms, ids=lambda t: t.id)
+def test_every_glossary_term_by_entity_resolution(send, term):
+    response = E.Dialog(send).intent(
+        "GlossaryIntent", term=E.slot("term", term.synonyms[0], er_id=term.id, er_name=term.name))
+    assert_answer(response, term.answer, term.topic)
+    assert card(response)["title"] == term.title
+
+
+@pytest.mark.parametrize("spoken, term_id", [
+    ("P.S.A.", "PSA"), ("Zometa", "ZOMETA"), ("radiotherapy", "RADIATION_THERAPY"),
+    ("tumour", "TUMOR"), ("cat scan", "CT_SCAN"), ("Bone Mets", "BONE_METASTASIS"),
+])
+def test_glossary_without_resolution_matches_the_words(send, spoken, term_id):
+    response = E.Dialog(send).intent("GlossaryIntent", term=E.slot("term", spoken))
+    assert speech(response).startswith(CONTENT.term_by_id[term_id].answer)
+
+
+@pytest.mark.parametrize("term_slot", [
+    E.slot("term", "chiropractor", no_match=True),
+    E.slot("term"),
+    E.slot("term", "<speak>&amp; \"quoted\" ünïcode", no_match=True),
+], ids=["no-match", "empty", "hostile"])
+def test_unknown_glossary_term_asks_again(send, term_slot):
+    response = E.Dialog(send).intent("GlossaryIntent", term=term_slot)
+    assert speech(response).startswith("I don't have that term")
+    assert not ends(response) and reprompt(response)
+    parse_ssml(ssml(response))
+
+
+def test_glossary_without_slots_at_all(send):
+    response = E.Dialog(send).request(E.intent("GlossaryIntent", None))
+    assert speech(response).startswith("I don't have that term")
+
+
+# --- conversation -----------------------------------------------------------
+
+def test_yes_plays_the_offered_topic(send):
+    dialog = E.Dialog(send)
+    first = CONTENT.topic_by_intent["WhereItSpreadsIntent"]
+    dialog.intent(first.intent)
+    response = dialog.intent("AMAZON.YesIntent")
+    assert_answer(response, CONTENT.topic_by_id[first.next].answer, CONTENT.topic_by_id[first.next].next)
+
+
+def test_yes_chain_walks_the_topics(send):
+    dialog = E.Dialog(send)
+    dialog.intent("BackPainCausesIntent")
+    heard = [dialog.intent("AMAZON.YesIntent") for _ in range(3)]
+    expected = ["cancer_warning_sign", "where_it_spreads", "how_common"]
+    for response, topic_id in zip(heard, expected):
+        assert speech(response).startswith(CONTENT.topic_by_id[topic_id].answer)
+
+
+def test_no_after_offer_asks_what_else(send):
+    dialog = E.Dialog(send)
+    dialog.intent("DenosumabIntent")
+    response = dialog.intent("AMAZON.NoIntent")
+    assert "What else would you like to know?" in speech(response)
+    assert not ends(response)
+    # and "yes" no longer plays the declined offer
+    assert speech(dialog.intent("AMAZON.YesIntent")).startswith("Sure. What would you like")
+
+
+def test_yes_without_offer_asks(send):
+    dialog = E.Dialog(send)
+    dialog.launch()
+    response = dialog.intent("AMAZON.YesIntent")
+    assert speech(response).startswith("Sure. What would you like to hear about?")
+    assert not ends(response)
+
+
+def test_tell_me_more_gives_the_longer_answer(send):
+    dialog = E.Dialog(send)
+    topic = CONTENT.topic_by_intent["RadiationTherapyIntent"]
+    dialog.intent(topic.intent)
+    response = dialog.intent("TellMeMoreIntent")
+    assert_answer(response, topic.more, topic.next)
+    assert len(speech(response)) > len(topic.answer)
+
+
+def test_tell_me_more_after_a_glossary_term_explains_its_topic(send):
+    dialog = E.Dialog(send)
+    dialog.intent("GlossaryIntent", term=E.slot("term", "zometa", er_id="ZOMETA"))
+    response = dialog.intent("TellMeMoreIntent")
+    assert speech(response).startswith(CONTENT.topic_by_id["bisphosphonates"].more)
+
+
+def test_tell_me_more_without_a_topic(send):
+    response = E.Dialog(send).intent("TellMeMoreIntent")
+    assert speech(response).startswith("Ask me a question first")
+    assert not ends(response)
+
+
+def test_repeat_repeats_the_last_answer_exactly(send):
+    dialog = E.Dialog(send)
+    answer = dialog.intent("EscapedCellsIntent")
+    again = dialog.intent("AMAZON.RepeatIntent")
+    assert ssml(again) == ssml(answer)
+    assert again["response"]["reprompt"] == answer["response"]["reprompt"]
+    # the offer survives the repeat
+    yes = dialog.intent("AMAZON.YesIntent")
+    assert speech(yes).startswith(CONTENT.topic_by_id["where_it_spreads"].answer)
+
+
+def test_repeat_after_help_repeats_help(send):
+    dialog = E.Dialog(send)
+    helped = dialog.intent("AMAZON.HelpIntent")
+    assert ssml(dialog.intent("AMAZON.RepeatIntent")) == ssml(helped)
+
+
+def test_repeat_with_nothing_said(send):
+    response = E.Dialog(send).intent("AMAZON.RepeatIntent")
+    assert speech(response).startswith("There's nothing to repeat yet")
+
+
+def test_say_that_slower_repeats_slowly_and_keeps_the_pace(send):
+    dialog = E.Dialog(send)
+    answer = dialog.intent("CureIntent")
+    slower = dialog.intent("SlowerIntent")
+    assert speech(slower) == speech(answer)
+    assert ssml(slower).startswith('<speak><prosody rate="85%">')
+    nxt = dialog.intent("AMAZON.YesIntent")
+    assert ssml(nxt).startswith('<speak><prosody rate="85%">')
+    assert nxt["response"]["reprompt"]["outputSpeech"]["ssml"].startswith('<speak><prosody rate="85%">')
+    slowest = dialog.intent("SlowerIntent")
+    assert ssml(slowest).startswith('<speak><prosody rate="70%">')
+    assert ssml(dialog.intent("SlowerIntent")).startswith('<speak><prosody rate="70%">')  # floor
+    normal = dialog.intent("NormalSpeedIntent")
+    assert "prosody" not in ssml(normal)
+    assert "prosody" not in ssml(dialog.intent("DenosumabIntent"))
+
+
+def test_slower_before_anything_was_said(send):
+    dialog = E.Dialog(send)
+    response = dialog.intent("SlowerIntent")
+    assert "speak more slowly" in speech(response)
+    assert ssml(response).startswith('<speak><prosody rate="85%">')
+
+
+def test_start_over_forgets_the_topic_but_keeps_the_pace(send):
+    dialog = E.Dialog(send)
+    dialog.intent("DenosumabIntent")
+    dialog.intent("SlowerIntent")
+    response = dialog.intent("AMAZON.StartOverIntent")
+    assert "start over" in speech(response) and not ends(response)
+    assert ssml(response).startswith('<speak><prosody rate="85%">')
+    assert speech(dialog.intent("TellMeMoreIntent")).startswith("Ask me a question first")
+    assert speech(dialog.intent("AMAZON.YesIntent")).startswith("Sure.")
+
+
+def test_help_lists_what_to_ask(send):
+    response = E.Dialog(send).intent("AMAZON.HelpIntent")
+    said = speech(response)
+    assert "what is denosumab" in said and "tell me more" in said and "say that slower" in said
+    assert not ends(response) and reprompt(response) and card(response) is None
+
+
+@pytest.mark.parametrize("name", ["AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.NavigateHomeIntent"])
+def test_stop_cancel_home_say_goodbye_and_end(send, name):
+    response = E.Dialog(send).intent(name)
+    assert "see your doctor" in speech(response) and "Goodbye" in speech(response)
+    assert ends(response) and "reprompt" not in response["response"]
+
+
+@pytest.mark.parametrize("name", ["AMAZON.FallbackIntent", "MadeUpIntent", "AMAZON.PauseIntent"])
+def test_fallback_and_unknown_intents_guide_the_listener(send, name):
+    response = E.Dialog(send).intent(name)
+    said = speech(response)
+    assert said.startswith("Sorry, that's outside what I can help with")
+    assert "what causes back pain?" in said
+    assert not ends(response) and reprompt(response)
+
+
+def test_session_ended_is_silent(send):
+    response = E.Dialog(send).request(E.session_ended("EXCEEDED_MAX_REPROMPTS"))
+    assert "outputSpeech" not in response["response"]
+    assert "reprompt" not in response["response"]
+
+
+@pytest.mark.parametrize("kind", ["AudioPlayer.PlaybackStarted", "Display.ElementSelected",
+                                  "Connections.Response"])
+def test_other_request_types_get_an_empty_answer(send, kind):
+    request = {"type": kind, "requestId": "amzn1.echo-api.request.1", "timestamp": E.now_iso(),
+               "locale": "en-US"}
+    response = E.Dialog(send).request(request)
+    assert "outputSpeech" not in response["response"]
+
+
+def test_request_types_the_sdk_cannot_read_are_refused(dev_client):
+    request = {"type": "Made.Up", "requestId": "amzn1.echo-api.request.1", "timestamp": E.now_iso()}
+    with pytest.raises(Exception, match="discriminator"):
+        lambda_handler.handler(E.envelope(request), None)
+    reply = dev_client.post("/alexa", json=E.envelope(request))
+    assert reply.status_code == 400
+    assert reply.get_json() == {"error": "malformed request envelope"}
+
+
+# --- safety ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("locale, number, spoken", [
+    ("en-US", "911", "nine one one"), ("en-CA", "911", "nine one one"),
+    ("en-GB", "999", "nine nine nine"), ("en-AU", "000", "triple zero"),
+    ("en-IN", "112", "one one two"), ("fr-FR", "911", "nine one one"),
+])
+def test_emergency_sends_them_to_emergency_services(send, locale, number, spoken):
+    response = E.Dialog(send, locale=locale).intent("EmergencyIntent")
+    said = speech(response)
+    assert f"call {spoken} now" in said and "emergency" in said
+    assert ends(response)
+    assert card(response)["title"] == f"Call {number} now"
+    assert number in card(response)["content"]
+
+
+def test_emergency_mid_conversation_ends_it(send):
+    dialog = E.Dialog(send)
+    dialog.intent("BackPainCausesIntent")
+    assert ends(dialog.intent("EmergencyIntent"))
+
+
+# --- name-free interaction ------------------------------------------------------
+
+def can_fulfill(send, name, slots=None):
+    response = send(E.envelope(E.can_fulfill(name, slots)))
+    assert "outputSpeech" not in response["response"]
+    return response["response"]["canFulfillIntent"]
+
+
+@pytest.mark.parametrize("topic", CONTENT.topics[:3] + CONTENT.topics[-2:], ids=lambda t: t.intent)
+def test_can_fulfill_topics(send, topic):
+    assert can_fulfill(send, topic.intent) == {"canFulfill": "YES"}
+
+
+def test_can_fulfill_known_term(send):
+    verdict = can_fulfill(send, "GlossaryIntent", {"term": E.slot("term", "psa", er_id="PSA")})
+    assert verdict == {"canFulfill": "YES", "slots": {"term": {"canUnderstand": "YES", "canFulfill": "YES"}}}
+
+
+def test_can_fulfill_unknown_term_and_other_intents(send):
+    verdict = can_fulfill(send, "GlossaryIntent", {"term": E.slot("term", "tax return", no_match=True)})
+    assert verdict["canFulfill"] == "NO"
+    assert verdict["slots"]["term"] == {"canUnderstand": "NO", "canFulfill": "NO"}
+    for name in ("AMAZON.HelpIntent", "EmergencyIntent", "WeatherIntent"):
+        assert can_fulfill(send, name) == {"canFulfill": "NO"}
+
+
+# --- failure handling -------------------------------------------------------------
+
+def test_handler_errors_get_an_apology_not_a_crash(send, monkeypatch, caplog):
+    from skill import replies
+
+    def broken(topic, content=None):
+        raise RuntimeError(f"boom {E.USER_ID}")
+    monkeypatch.setattr(replies, "topic_answer", broken)
+    response = E.Dialog(send).intent("DenosumabIntent")
+    assert speech(response).startswith("Sorry, something went wrong")
+    assert not ends(response)
+    assert "type=RuntimeError" in caplog.text
+    assert E.USER_ID not in caplog.text
+
+
+def test_wrong_skill_id_is_refused_by_lambda(monkeypatch):
+    from skill.appid import WrongApplication
+    monkeypatch.setattr(lambda_handler, "SKILL_IDS", frozenset({"amzn1.ask.skill.other", E.APP_ID}))
+    assert lambda_handler.handler(E.envelope(E.launch()), None)["response"]["outputSpeech"]
+    monkeypatch.setattr(lambda_handler, "SKILL_IDS", frozenset({"amzn1.ask.skill.other"}))
+    with pytest.raises(WrongApplication):
+        lambda_handler.handler(E.envelope(E.launch()), None)
+
+
+def test_logs_carry_no_user_data(send, caplog):
+    caplog.set_level("DEBUG")
+    dialog = E.Dialog(send)
+    dialog.launch()
+    dialog.intent("GlossaryIntent", term=E.slot("term", "zometa secret-slot-value"))
+    dialog.intent("DenosumabIntent")
+    for secret in (E.USER_ID, E.DEVICE_ID, "TESTTOKENSECRET", "secret-slot-value", dialog.session_id):
+        assert secret not in caplog.text
+    assert "intent=GlossaryIntent" in caplog.text
+
+
+# --- every response the skill can give ------------------------------------------
+
+def every_response(send):
+    """Walk every reply: each topic and its more, each term, every prompt, each locale, each pace."""
+    for rate_steps in range(3):
+        dialog = E.Dialog(send)
+        dialog.launch()
+        for _ in range(rate_steps):
+            yield dialog.intent("SlowerIntent")
+        for topic in CONTENT.topics:
+            yield dialog.intent(topic.intent)
+            yield dialog.intent("TellMeMoreIntent")
+            yield dialog.intent("AMAZON.RepeatIntent")
+        for term in CONTENT.terms:
+            yield dialog.intent("GlossaryIntent", term=E.slot("term", term.name, er_id=term.id))
+        for name in ("AMAZON.HelpIntent", "AMAZON.NoIntent", "AMAZON.YesIntent", "AMAZON.FallbackIntent",
+                     "AMAZON.StartOverIntent", "NormalSpeedIntent", "AMAZON.StopIntent"):
+            yield dialog.intent(name)
+    for locale in E.LOCALES:
+        yield E.Dialog(send, locale=locale).intent("EmergencyIntent")
+        yield E.Dialog(send, locale=locale).launch()
+
+
+def test_every_response_is_valid_short_and_never_diagnoses(send):
+    count = 0
+    for response in every_response(send):
+        count += 1
+        for key in ("outputSpeech", "reprompt"):
+            block = response["response"].get(key)
+            if block:
+                text = (block.get("outputSpeech") or block)["ssml"]
+                parse_ssml(text)
+                assert len(text) < 8000
+                assert not re.search(r"\byou (do not |don't )?have\b", plain_text_lower(text)), text
+    assert count > 150
+
+
+def plain_text_lower(text: str) -> str:
+    from skill.speech import plain_text
+    return plain_text(text).lower()
