@@ -1,0 +1,91 @@
+"""The development webhook over HTTP: bad input gets a clear 4xx, never a 500."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from skill.webhook import MAX_BODY_BYTES, create_app
+from tests import envelopes as E
+
+
+def test_health(dev_client):
+    reply = dev_client.get("/health")
+    assert reply.status_code == 200
+    assert reply.get_json() == {"status": "ok", "mode": "development"}
+
+
+def test_launch_over_http(dev_client):
+    reply = dev_client.post("/alexa", json=E.envelope(E.launch()))
+    assert reply.status_code == 200 and reply.is_json
+    assert reply.get_json()["response"]["outputSpeech"]["ssml"].startswith("<speak>Welcome")
+
+
+@pytest.mark.parametrize("body, reason", [
+    (b"{not json", "body is not valid JSON"),
+    (b"", "body is not valid JSON"),
+    (b"\xff\xfe\x00", "body is not valid JSON"),
+    (b"[1, 2]", "body is not a JSON object"),
+    (b"42", "body is not a JSON object"),
+    (b'"text"', "body is not a JSON object"),
+    (b"null", "body is not a JSON object"),
+    (b'{"version": "1.0"}', "envelope has no request object"),
+    (b'{"request": []}', "envelope has no request object"),
+])
+def test_bad_bodies_are_refused(dev_client, body, reason):
+    reply = dev_client.post("/alexa", data=body, content_type="application/json")
+    assert reply.status_code == 400
+    assert reply.get_json() == {"error": reason}
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda e: e["request"].update(type=7),
+    lambda e: e["request"].update(timestamp="yesterday"),
+    lambda e: e["request"].update(intent="DenosumabIntent"),
+    lambda e: e.update(session=[]),
+    lambda e: e["session"].update(attributes="x"),
+    lambda e: e.update(context="none"),
+], ids=["type-int", "timestamp-text", "intent-string", "session-list", "attributes-text", "context-text"])
+def test_wrong_field_types_never_give_a_500(dev_client, mutate):
+    env = E.envelope(E.intent("DenosumabIntent"))
+    mutate(env)
+    reply = dev_client.post("/alexa", json=env)
+    assert reply.status_code in (200, 400)
+    assert reply.is_json
+
+
+def test_body_size_limit(dev_client):
+    reply = dev_client.post("/alexa", data=b"{" + b" " * MAX_BODY_BYTES + b"}",
+                            content_type="application/json")
+    assert reply.status_code == 413
+    assert reply.is_json
+
+
+def test_wrong_method_and_path(dev_client):
+    assert dev_client.get("/alexa").status_code == 405
+    assert dev_client.get("/nope").status_code == 404
+    assert dev_client.get("/nope").is_json
+
+
+def test_wrong_skill_id_is_refused_when_configured():
+    client = create_app(skill_ids=f"amzn1.ask.skill.other, {E.APP_ID}").test_client()
+    assert client.post("/alexa", json=E.envelope(E.launch())).status_code == 200
+    reply = client.post("/alexa", json=E.envelope(E.launch(), app_id="amzn1.ask.skill.evil"))
+    assert reply.status_code == 400
+    assert reply.get_json() == {"error": "wrong application id"}
+
+
+def test_development_mode_says_so_loudly(caplog):
+    with caplog.at_level(logging.WARNING):
+        create_app(mode="development")
+    assert "NOT verified" in caplog.text
+
+
+def test_one_log_line_per_request_without_user_data(dev_client, caplog):
+    caplog.set_level(logging.INFO, logger="skill.webhook")
+    dev_client.post("/alexa", json=E.envelope(E.intent("GlossaryIntent", {"term": E.slot("term", "denosumab")})))
+    lines = [r.getMessage() for r in caplog.records if r.name == "skill.webhook"]
+    assert len(lines) == 1
+    assert "type=IntentRequest intent=GlossaryIntent locale=en-US" in lines[0]
+    assert "outcome=ok" in lines[0] and "latency_ms=" in lines[0]
+    assert E.USER_ID not in lines[0] and "denosumab" not in lines[0]
