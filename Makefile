@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test models clean
+.PHONY: install run serve test models clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -21,6 +21,10 @@ install: $(STAMP)
 ## Development server on 127.0.0.1:$(PORT), no request verification.
 run: install
 	$(BIN)/python -m skill.webhook --host 127.0.0.1 --port $(PORT)
+
+## Production webhook under gunicorn: verifies every request; needs SKILL_ID.
+serve: install
+	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py 'skill.webhook:production_app()'
 
 ## The whole test suite.
 test: install

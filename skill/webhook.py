@@ -1,9 +1,12 @@
 """The skill as an HTTP service: a Flask app factory.
 
 ``POST /alexa`` takes an Alexa request envelope and answers with the response
-envelope; ``GET /health`` says the service is up and in which mode. In
-development mode nothing checks that requests really come from Alexa, and the
-log says so loudly at start-up.
+envelope; ``GET /health`` says the service is up and in which mode.
+
+Production mode (``production_app``, run by ``make serve`` under gunicorn)
+verifies every request's signature, certificate chain, timestamp and skill id
+before the skill runs, and refuses to start without ``SKILL_ID``. Development
+mode (``make run``) checks no signatures, and says so loudly at start-up.
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import json
 import logging
 import os
 import time
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -20,6 +23,9 @@ from werkzeug.exceptions import HTTPException
 from .appid import WrongApplication, check_application_id, parse_skill_ids
 from .logs import request_summary
 from .skill import invoke as invoke_skill
+
+if TYPE_CHECKING:  # the verifier pulls in cryptography: only production needs it
+    from .verification import Verifier
 
 log = logging.getLogger("skill.webhook")
 
@@ -49,15 +55,34 @@ def parse_body(body: bytes) -> dict[str, Any]:
     return envelope
 
 
+class ConfigurationError(RuntimeError):
+    """The app cannot start safely as configured."""
+
+
 def create_app(*, mode: str = DEVELOPMENT, skill_ids: str | None = None,
-               invoke: Invoke = invoke_skill) -> Flask:
-    """Build the app. ``skill_ids``: comma-separated ids to accept (empty: any)."""
-    app = Flask(__name__)
-    app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, MODE=mode)
+               invoke: Invoke = invoke_skill, verifier: Verifier | None = None) -> Flask:
+    """Build the app.
+
+    ``skill_ids``: comma-separated ids to accept (empty: any, development only).
+    ``verifier``: production's request verifier; tests and benchmarks pass one
+    with their own trust roots, production builds the default (certifi roots).
+    """
+    if mode not in (DEVELOPMENT, PRODUCTION):
+        raise ConfigurationError(f"unknown mode {mode!r}")
     allowed = parse_skill_ids(skill_ids)
-    if mode == DEVELOPMENT:
+    if mode == PRODUCTION:
+        if not allowed:
+            raise ConfigurationError("SKILL_ID must be set in production mode")
+        if verifier is None:
+            from .verification import Verifier
+            verifier = Verifier(allowed)
+        log.info("production mode: verifying Alexa request signatures for %d skill id(s)", len(allowed))
+    else:
+        verifier = None
         log.warning("DEVELOPMENT MODE: Alexa request signatures are NOT verified. "
                     "Never expose this server to the internet.")
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, MODE=mode)
 
     @app.before_request
     def start_timer() -> None:
@@ -77,6 +102,8 @@ def create_app(*, mode: str = DEVELOPMENT, skill_ids: str | None = None,
         try:
             envelope = parse_body(body)
             g.summary = request_summary(envelope)
+            if verifier is not None:
+                verify(verifier, body, envelope)
             try:
                 check_application_id(envelope, allowed)
             except WrongApplication as exc:
@@ -98,6 +125,22 @@ def create_app(*, mode: str = DEVELOPMENT, skill_ids: str | None = None,
         return jsonify(error=exc.name), exc.code or 500
 
     return app
+
+
+def verify(verifier: Verifier, body: bytes, envelope: dict[str, Any]) -> None:
+    """Prove the request came from Alexa for our skill, or refuse it with a 400."""
+    from .verification import VerificationError
+    try:
+        verifier.verify(request.headers, body, envelope)
+    except VerificationError as exc:
+        raise BadRequest(f"verification failed: {exc.reason}") from None
+
+
+def production_app() -> Flask:
+    """The gunicorn entry (``skill.webhook:production_app()``): settings from the environment."""
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return create_app(mode=PRODUCTION, skill_ids=os.environ.get("SKILL_ID"))
 
 
 def run_skill(invoke: Invoke, envelope: dict[str, Any]) -> dict[str, Any]:
