@@ -42,6 +42,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509 import verification as x509v
 
+from .appid import application_id, parse_skill_ids
+
 __all__ = [
     "VerificationError",
     "Verifier",
@@ -119,17 +121,10 @@ def check_cert_url(url: str) -> str:
     return f"https://{CERT_HOST}{path}"
 
 
-def parse_skill_ids(value: str | None) -> frozenset[str]:
-    """Skill ids from a comma-separated setting (whitespace trimmed, empties dropped)."""
-    return frozenset(part.strip() for part in (value or "").split(",") if part.strip())
-
-
 def check_application_id(envelope: Mapping[str, Any], allowed: Collection[str]) -> None:
     """Refuse requests meant for another skill (``context`` first, then ``session``)."""
-    app_id = _lookup(envelope, "context", "System", "application", "applicationId")
-    if not isinstance(app_id, str):
-        app_id = _lookup(envelope, "session", "application", "applicationId")
-    if not isinstance(app_id, str) or not app_id:
+    app_id = application_id(envelope)
+    if not app_id:
         raise VerificationError("missing application id")
     if app_id not in allowed:
         raise VerificationError("wrong application id")

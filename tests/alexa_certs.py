@@ -34,6 +34,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from tests import envelopes
+
 ECHO_API_HOST = "echo-api.amazon.com"
 CERT_URL = "https://s3.amazonaws.com/echo.api/echo-api-cert-test.pem"
 SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-000000000001"
@@ -79,6 +81,25 @@ def _window(
     )
 
 
+def _key_usage(*, ca: bool) -> x509.KeyUsage:
+    """Key usage of a CA (signs certificates) or of a signing leaf."""
+    return x509.KeyUsage(
+        digital_signature=True, content_commitment=False, key_encipherment=not ca,
+        data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
+        encipher_only=False, decipher_only=False,
+    )
+
+
+def _with_key_ids(builder: x509.CertificateBuilder, key: rsa.RSAPrivateKey,
+                  signer_key: rsa.RSAPrivateKey) -> x509.CertificateBuilder:
+    """Subject and authority key identifiers, which chain building relies on."""
+    return builder.add_extension(
+        x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+    ).add_extension(
+        x509.AuthorityKeyIdentifier.from_issuer_public_key(signer_key.public_key()), critical=False
+    )
+
+
 def make_ca(
     common_name: str,
     *,
@@ -104,28 +125,9 @@ def make_ca(
             x509.BasicConstraints(ca=True, path_length=None if issuer is None else 0),
             critical=True,
         )
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer_key.public_key()),
-            critical=False,
-        )
+        .add_extension(_key_usage(ca=True), critical=True)
     )
+    builder = _with_key_ids(builder, key, signer_key)
     return Issued(builder.sign(signer_key, hashes.SHA256()), key)
 
 
@@ -153,27 +155,7 @@ def make_leaf(
         .not_valid_before(start)
         .not_valid_after(end)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=True,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
-            critical=False,
-        )
+        .add_extension(_key_usage(ca=False), critical=True)
     )
     if dns_names:
         builder = builder.add_extension(
@@ -184,6 +166,7 @@ def make_leaf(
         builder = builder.add_extension(
             x509.ExtendedKeyUsage(list(extended_key_usages)), critical=False
         )
+    builder = _with_key_ids(builder, key, issuer.key)
     return Issued(builder.sign(issuer.key, hashes.SHA256()), key)
 
 
@@ -267,42 +250,16 @@ def make_envelope(
     request_type: str = "LaunchRequest",
     with_session: bool = True,
 ) -> dict[str, Any]:
-    """A minimal realistic request envelope (timestamp defaults to now)."""
+    """A realistic request envelope (see ``tests.envelopes``); timestamp defaults to now."""
     if timestamp is None:
         timestamp = utcnow()
     if isinstance(timestamp, datetime):
         timestamp = iso_timestamp(timestamp)
-    application = {"applicationId": application_id}
-    user = {"userId": "amzn1.ask.account.TESTUSER"}
-    envelope: dict[str, Any] = {
-        "version": "1.0",
-        "context": {
-            "System": {
-                "application": application,
-                "user": user,
-                "device": {
-                    "deviceId": "amzn1.ask.device.TESTDEVICE",
-                    "supportedInterfaces": {},
-                },
-                "apiEndpoint": "https://api.amazonalexa.com",
-                "apiAccessToken": "test-access-token",
-            }
-        },
-        "request": {
-            "type": request_type,
-            "requestId": "amzn1.echo-api.request.00000000-0000-4000-8000-000000000000",
-            "timestamp": timestamp,
-            "locale": "en-US",
-        },
-    }
-    if with_session:
-        envelope["session"] = {
-            "new": True,
-            "sessionId": "amzn1.echo-api.session.00000000-0000-4000-8000-000000000000",
-            "application": dict(application),
-            "attributes": {},
-            "user": dict(user),
-        }
+    request = {"type": request_type, "requestId": "amzn1.echo-api.request.00000000-0000-4000-8000-000000000000",
+               "timestamp": timestamp, "locale": "en-US"}
+    envelope = envelopes.envelope(request, app_id=application_id)
+    if not with_session:
+        del envelope["session"]
     return envelope
 
 

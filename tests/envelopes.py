@@ -67,9 +67,9 @@ def envelope(request: dict[str, Any], *, attributes: dict[str, Any] | None = Non
     return {
         "version": "1.0",
         "session": {"new": new, "sessionId": session_id or f"amzn1.echo-api.session.{uuid.uuid4()}",
-                    "application": application, "attributes": attributes or {}, "user": user},
+                    "application": dict(application), "attributes": attributes or {}, "user": dict(user)},
         "context": {"System": {
-            "application": application, "user": user,
+            "application": dict(application), "user": dict(user),
             "device": {"deviceId": DEVICE_ID, "supportedInterfaces": {}},
             "apiEndpoint": "https://api.amazonalexa.com", "apiAccessToken": "TESTTOKENSECRET"}},
         "request": request,
