@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import is_intent_name, is_request_type
+from ask_sdk_core.utils import is_request_type
 from ask_sdk_model import IntentRequest, Response
 from ask_sdk_model.canfulfill import (CanFulfillIntent, CanFulfillIntentValues, CanFulfillSlot,
                                       CanFulfillSlotValues, CanUnderstandSlotValues)
@@ -85,6 +85,12 @@ def resolve_term(slot: Any) -> Term | None:
     return CONTENT.find_term(slot.value)
 
 
+def intent_name(handler_input: HandlerInput) -> str | None:
+    """The intent of an IntentRequest; None for other requests or an intent-less one."""
+    request = handler_input.request_envelope.request
+    return getattr(request.intent, "name", None) if isinstance(request, IntentRequest) else None
+
+
 def request_slot(handler_input: HandlerInput, name: str) -> Any:
     intent = getattr(handler_input.request_envelope.request, "intent", None)
     return (getattr(intent, "slots", None) or {}).get(name)
@@ -96,7 +102,7 @@ class IntentHandler(AbstractRequestHandler):
     intents: ClassVar[tuple[str, ...]] = ()
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return any(is_intent_name(name)(handler_input) for name in self.intents)
+        return intent_name(handler_input) in self.intents
 
 
 # --- requests -------------------------------------------------------------
@@ -113,11 +119,10 @@ class TopicIntentHandler(AbstractRequestHandler):
     """Every article topic; which one is read from the content file."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        request = handler_input.request_envelope.request
-        return isinstance(request, IntentRequest) and request.intent.name in CONTENT.topic_by_intent
+        return intent_name(handler_input) in CONTENT.topic_by_intent
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        topic = CONTENT.topic_by_intent[handler_input.request_envelope.request.intent.name]
+        topic = CONTENT.topic_by_intent[intent_name(handler_input)]
         return render(handler_input, replies.topic_answer(topic))
 
 

@@ -136,10 +136,15 @@ def verify(verifier: Verifier, body: bytes, envelope: dict[str, Any]) -> None:
         raise BadRequest(f"verification failed: {exc.reason}") from None
 
 
-def production_app() -> Flask:
-    """The gunicorn entry (``skill.webhook:production_app()``): settings from the environment."""
+def configure_logging() -> None:
+    """One line per event on stderr, where gunicorn and container runtimes collect it."""
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def production_app() -> Flask:
+    """The gunicorn entry (``skill.webhook:production_app()``): settings from the environment."""
+    configure_logging()
     return create_app(mode=PRODUCTION, skill_ids=os.environ.get("SKILL_ID"))
 
 
@@ -162,7 +167,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     app = create_app(mode=DEVELOPMENT, skill_ids=os.environ.get("SKILL_ID"))
     app.run(host=args.host, port=args.port)
 

@@ -413,3 +413,10 @@ def test_every_response_is_valid_short_and_never_diagnoses(send):
 def plain_text_lower(text: str) -> str:
     from skill.speech import plain_text
     return plain_text(text).lower()
+
+
+def test_intent_request_without_an_intent_gets_the_fallback(send):
+    request = E.intent("X")
+    del request["intent"]
+    response = E.Dialog(send).request(request)
+    assert speech(response).startswith("Sorry, that's outside what I can help with")

@@ -1,0 +1,74 @@
+"""Property-based fuzzing through the Flask test client: never a 5xx, always JSON.
+
+Two thousand generated envelopes run through the development app (so they reach
+the skill) on every CI run, plus a smaller batch through production verification.
+"""
+from __future__ import annotations
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from skill.content import CONTENT
+from skill.verification import Verifier
+from skill.webhook import create_app
+from tests import envelopes as E
+from tests.alexa_certs import SKILL_ID, default_pki
+
+DEV = create_app(mode="development").test_client()
+
+json_leaf = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
+json_any = st.recursive(json_leaf, lambda inner: st.lists(inner, max_size=4)
+                        | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
+def maybe(strategy):
+    """Mostly the right shape, sometimes any JSON at all."""
+    return st.one_of(strategy, strategy, strategy, json_any)
+
+intent_names = maybe(st.sampled_from([*CONTENT.all_intents, "MadeUpIntent"])) | st.text(max_size=30)
+request_types = maybe(st.sampled_from(["LaunchRequest", "IntentRequest", "SessionEndedRequest",
+                                       "CanFulfillIntentRequest", "AudioPlayer.PlaybackStarted"]))
+slot_values = st.text(max_size=60) | st.sampled_from([t.name for t in CONTENT.terms])
+slots = st.dictionaries(st.just("term"), st.fixed_dictionaries(
+    {"name": st.just("term"), "value": maybe(slot_values)},
+    optional={"resolutions": json_any, "confirmationStatus": maybe(st.just("NONE"))}), max_size=1)
+attributes = st.fixed_dictionaries({}, optional={
+    "topic": maybe(st.sampled_from([t.id for t in CONTENT.topics])),
+    "offer": maybe(st.sampled_from([t.id for t in CONTENT.topics])),
+    "rate": maybe(st.integers(-3, 5)),
+    "last": maybe(st.fixed_dictionaries({"speech": maybe(st.text()), "reprompt": maybe(st.text())})),
+})
+requests_ = st.fixed_dictionaries(
+    {"type": maybe(request_types)},
+    optional={"requestId": maybe(st.text(max_size=10)), "timestamp": maybe(st.just(E.now_iso())),
+              "locale": maybe(st.sampled_from(["en-US", "en-GB", "en-AU", "xx-XX"])),
+              "intent": maybe(st.fixed_dictionaries({"name": maybe(intent_names)}, optional={"slots": maybe(slots)})),
+              "reason": json_any, "dialogState": json_any})
+envelopes_ = st.fixed_dictionaries(
+    {"request": maybe(requests_)},
+    optional={"version": maybe(st.just("1.0")),
+              "session": maybe(st.fixed_dictionaries({"new": maybe(st.booleans())},
+                                                     optional={"attributes": maybe(attributes),
+                                                               "sessionId": maybe(st.text(max_size=10))})),
+              "context": maybe(st.just(E.envelope(E.launch())["context"]))})
+
+
+def check(reply) -> None:
+    assert reply.status_code < 500, reply.get_data(as_text=True)
+    json.loads(reply.get_data())  # always valid JSON back
+
+
+@settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(envelopes_)
+def test_generated_envelopes_never_break_the_skill(envelope):
+    check(DEV.post("/alexa", json=envelope))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(body=st.binary(max_size=300) | envelopes_.map(lambda e: json.dumps(e).encode()),
+       headers=st.dictionaries(st.sampled_from(["SignatureCertChainUrl", "Signature-256", "Signature"]),
+                               st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=80)))
+def test_generated_requests_never_break_verification(body, headers):
+    verifier = Verifier({SKILL_ID}, trust_roots=default_pki().trust_roots, fetcher=lambda url: default_pki().pem)
+    client = create_app(mode="production", skill_ids=SKILL_ID, verifier=verifier).test_client()
+    check(client.post("/alexa", data=body, headers=headers, content_type="application/json"))
