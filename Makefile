@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run serve test models clean
+.PHONY: install run serve test models bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -33,6 +33,10 @@ test: install
 ## Regenerate interaction_model/*.json from skill/content.json.
 models: install
 	$(BIN)/python -m skill.models --write
+
+## Load test of the production webhook (gunicorn + verification) with wrk; needs `apt-get install wrk`.
+bench-load: install
+	$(BIN)/python -m bench.load
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .hypothesis
