@@ -1,0 +1,265 @@
+"""Command line: `python -m simulator [options] [UTTERANCE ...]`.
+
+With utterances: one conversation, printed turn by turn.  Without: an
+interactive prompt.  main() takes an optional handler so tests (and other
+tools) can drive the CLI without importing the real skill.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Any, Callable, TextIO
+
+from .client import REPO_ROOT, Conversation, HttpTarget, InProcessTarget, TargetError, Turn, load_handler
+from .invocation import parse_invocation
+from .nlu import FUZZY_THRESHOLD, InteractionModel, ModelError
+from .speech import SpeechError, find_espeak, markup, speak
+
+HISTORY_FILE = Path.home() / ".alexa_simulator_history"
+COMMANDS = {
+    ".help": "list these commands",
+    ".json": "toggle showing the raw request and response",
+    ".quit": "leave (also .exit, Ctrl-D)",
+    ".launch": "send a LaunchRequest in a new session",
+    ".end": "end the session (SessionEndedRequest USER_INITIATED)",
+    ".silence": "say nothing: Alexa reprompts, then ends the session",
+    ".intent NAME [slot=value ...]": "send an intent directly, bypassing the NLU",
+    ".why TEXT": "show how the NLU ranks intents for TEXT",
+    ".canfulfill TEXT": "send a CanFulfillIntentRequest for TEXT",
+    ".session": "show the session id and attributes",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m simulator",
+                                     description="Talk to an Alexa skill locally, as Alexa would.")
+    parser.add_argument("utterances", nargs="*", metavar="UTTERANCE",
+                        help="what the user says, one turn each (none: interactive prompt)")
+    parser.add_argument("--locale", default="en-US", help="request locale and model to load (default en-US)")
+    parser.add_argument("--model", type=Path, help="interaction model JSON (default interaction_model/<locale>.json)")
+    parser.add_argument("--url", help="POST requests to this skill endpoint instead of calling it in-process")
+    parser.add_argument("--handler", default="lambda_handler:handler",
+                        help="in-process handler as module:function (default lambda_handler:handler)")
+    parser.add_argument("--skill-id", default=(os.environ.get("SKILL_ID", "").split(",")[0].strip() or None),
+                        help="application id to send (default: first id in $SKILL_ID, "
+                             "else amzn1.ask.skill.simulator)")
+    parser.add_argument("--threshold", type=float, default=FUZZY_THRESHOLD,
+                        help=f"fuzzy match threshold 0-100 (default {FUZZY_THRESHOLD:g})")
+    parser.add_argument("--json", action="store_true", help="print one JSON record per turn")
+    parser.add_argument("--speak", action="store_true", help="speak each answer with espeak-ng")
+    parser.add_argument("--wav", type=Path, metavar="DIR", help="write each answer to DIR/turn-NN.wav")
+    return parser
+
+
+class _Printer:
+    """Renders turns for people (or as JSON lines) and plays them if asked."""
+
+    def __init__(self, out: TextIO, err: TextIO, args: argparse.Namespace) -> None:
+        self.out, self.err, self.args = out, err, args
+        self.raw = False
+        self.count = 0
+        color = hasattr(out, "isatty") and out.isatty() and "NO_COLOR" not in os.environ
+        self.dim = (lambda s: f"\033[2m{s}\033[0m") if color else (lambda s: s)
+
+    def turn(self, turn: Turn, echo: bool) -> None:
+        self.count += 1
+        if self.args.json:
+            print(json.dumps(turn.record(), ensure_ascii=False), file=self.out, flush=True)
+        else:
+            self._human(turn, echo)
+        self._audio(turn)
+
+    def _human(self, turn: Turn, echo: bool) -> None:
+        p = lambda s="": print(s, file=self.out)  # noqa: E731
+        if echo and turn.utterance is not None:
+            p(f"> {turn.utterance}")
+        if self.raw and turn.request is not None:
+            p(self.dim(json.dumps(turn.request, indent=2)))
+        if turn.request_type:
+            p(self.dim(f"  [{_label(turn)}]"))
+        for note in turn.notes:
+            p(self.dim(f"  ! {note}"))
+        if self.raw and turn.response is not None:
+            p(self.dim(json.dumps(turn.response, indent=2)))
+        if turn.speech:
+            p(f"Alexa: {turn.speech}")
+        if turn.reprompt:
+            p(self.dim(f"  (reprompt: {turn.reprompt})"))
+        if turn.card:
+            content = " ".join(str(turn.card["content"]).split())
+            p(self.dim(f"  [card: {turn.card['title']} | {content[:160]}{'...' if len(content) > 160 else ''}]"))
+        if turn.end_session and turn.request_type:
+            p(self.dim("  [session ended]"))
+        self.out.flush()
+
+    def _audio(self, turn: Turn) -> None:
+        if not (self.args.speak or self.args.wav) or not turn.speech:
+            return
+        wav = self.args.wav / f"turn-{self.count:02d}.wav" if self.args.wav else None
+        try:
+            speak(markup(turn.ssml, turn.speech), self.args.locale, wav=wav)
+        except SpeechError as exc:
+            print(f"error: {exc}", file=self.err)
+
+    def why(self, model: InteractionModel, text: str) -> None:
+        resolution = model.resolve(text)
+        print(f"  {resolution.kind}: {resolution.intent} ({resolution.score:g}, threshold {model.threshold:g})",
+              file=self.out)
+        for candidate in model.rank(text, limit=8):
+            print(self.dim(f"  {candidate.score:6.2f}  {candidate.intent}  <- {candidate.sample!r}"), file=self.out)
+
+
+def _label(turn: Turn) -> str:
+    if turn.request_type != "IntentRequest" or not turn.intent:
+        return turn.request_type or ""
+    parts = [turn.intent]
+    for name, value in turn.slots.items():
+        if isinstance(value, dict):
+            shown = value["value"] if value["name"] == value["value"] else f"{value['value']}->{value['name']}"
+            parts.append(f"{name}={shown}")
+        else:
+            parts.append(f"{name}={value}")
+    resolution = turn.resolution
+    if resolution is not None and resolution.kind in ("fuzzy", "fallback"):
+        parts.append(f"({resolution.kind} {resolution.score:g})")
+    return " ".join(parts)
+
+
+def _command(line: str, conv: Conversation, printer: _Printer) -> Turn | None | bool:
+    """Run a dot command; a Turn to show, None when done, False to quit."""
+    name, _, rest = line.partition(" ")
+    rest = rest.strip()
+    if name in (".quit", ".exit"):
+        return False
+    if name == ".help":
+        for usage, text in COMMANDS.items():
+            print(f"  {usage:32} {text}", file=printer.out)
+        print("  anything else is said to Alexa", file=printer.out)
+        return None
+    if name == ".json":
+        printer.raw = not printer.raw
+        print(f"  raw request/response {'on' if printer.raw else 'off'}", file=printer.out)
+        return None
+    if name == ".session":
+        session = conv.session
+        print(f"  {json.dumps({'sessionId': session.info.session_id, 'attributes': session.info.attributes})}"
+              if session else "  no open session", file=printer.out)
+        return None
+    if name == ".why" and rest:
+        printer.why(conv.model, rest)
+        return None
+    if name == ".launch":
+        return conv.launch()
+    if name == ".end":
+        return conv.end()
+    if name == ".silence":
+        return conv.silence()
+    if name == ".canfulfill" and rest:
+        return conv.can_fulfill(rest)
+    if name == ".intent" and rest:
+        words = shlex.split(rest)
+        values = dict(w.split("=", 1) for w in words[1:] if "=" in w)
+        return conv.intent(words[0], values)
+    print(f"  unknown command {line!r}; .help lists them", file=printer.out)
+    return None
+
+
+def _step(line: str, conv: Conversation, printer: _Printer, echo: bool) -> bool:
+    """Handle one input line; False means quit."""
+    line = line.strip()
+    if not line:
+        return True
+    result: Turn | None | bool = _command(line, conv, printer) if line.startswith(".") else conv.say(line)
+    if result is False:
+        return False
+    if isinstance(result, Turn):
+        if echo and line.startswith(".") and result.utterance is None:
+            result.utterance = line
+        printer.turn(result, echo)
+    return True
+
+
+def _interactive(conv: Conversation, printer: _Printer) -> int:
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - platform without readline
+        readline = None  # type: ignore[assignment]
+    if readline is not None:
+        try:
+            readline.read_history_file(HISTORY_FILE)
+        except OSError:
+            pass
+        readline.set_history_length(1000)
+    print(f"Alexa simulator: skill \"{conv.model.invocation_name}\" ({conv.locale}). "
+          f"Say \"open {conv.model.invocation_name}\" or ask a question; .help lists commands.",
+          file=printer.out)
+    try:
+        while True:
+            try:
+                line = input("> ")
+            except (EOFError, KeyboardInterrupt):
+                print(file=printer.out)
+                return 0
+            try:
+                if not _step(line, conv, printer, echo=False):
+                    return 0
+            except TargetError as exc:
+                print(f"error: {exc}", file=printer.err)
+                if exc.detail:
+                    print(printer.dim(exc.detail.rstrip()), file=printer.err)
+            except KeyboardInterrupt:
+                print(file=printer.out)
+    finally:
+        if readline is not None:
+            try:
+                readline.write_history_file(HISTORY_FILE)
+            except OSError:
+                pass
+
+
+def main(argv: list[str] | None = None, *, handler: Callable[[dict, Any], dict] | None = None,
+         stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """Run the CLI; handler replaces the in-process skill (the test seam)."""
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    args = build_parser().parse_args(argv)
+    model_path = args.model or REPO_ROOT / "interaction_model" / f"{args.locale}.json"
+    try:
+        if args.speak or args.wav:
+            find_espeak()
+        if args.wav:
+            args.wav.mkdir(parents=True, exist_ok=True)
+        if not model_path.is_file():
+            raise ModelError(f"no interaction model at {model_path} (use --model PATH)")
+        model = InteractionModel.load(model_path, threshold=args.threshold)
+        if args.url:
+            target: Callable[[dict], dict] = HttpTarget(args.url)
+        else:
+            target = InProcessTarget(handler or load_handler(args.handler))
+    except (SpeechError, ModelError, TargetError, OSError) as exc:
+        print(f"error: {exc}", file=err)
+        return 2
+    printer = _Printer(out, err, args)
+    for warning in model.warnings:
+        print(printer.dim(f"model warning: {warning}"), file=err)
+    conv = Conversation(model, target, locale=args.locale, skill_id=args.skill_id)
+    if not args.utterances:
+        return _interactive(conv, printer)
+    try:
+        first = args.utterances[0]
+        if parse_invocation(first, model.invocation_name).kind not in ("launch", "oneshot"):
+            printer.turn(conv.launch(), echo=True)
+        for line in args.utterances:
+            _step(line, conv, printer, echo=True)
+    except TargetError as exc:
+        print(f"error: {exc}", file=err)
+        if exc.detail:
+            print(exc.detail.rstrip(), file=err)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0

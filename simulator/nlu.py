@@ -1,0 +1,617 @@
+"""Intent resolution from an ASK interaction model file alone.
+
+Order of attempts, first hit wins:
+1. exact sample without slots (dict lookup on the canonical text);
+2. a built-in phrase of a declared AMAZON.* intent (builtins.BUILTIN_PHRASES);
+3. exact sample with slots (precompiled regexes; `{slot}` takes one or more
+   words; the match with the most literal words, then the most resolved custom
+   slot values, wins);
+4. fuzzy: every sample scored with rapidfuzz against the utterance, slot
+   placeholders and the custom values / numbers found in the utterance both
+   turned into per-type marker words; the best intent at or above
+   `FUZZY_THRESHOLD` wins and its slots are recovered from those values or by
+   a word alignment;
+5. AMAZON.FallbackIntent if declared, else a no-match result (intent None).
+
+Everything is compiled at load so a resolution costs well under a millisecond.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from rapidfuzz import fuzz, process
+
+from .builtins import BUILTIN_PHRASES, FALLBACK_INTENT
+from .normalize import Tokens, tokenize
+
+__all__ = [
+    "FUZZY_THRESHOLD", "Candidate", "InteractionModel", "ModelError", "Resolution", "score",
+    "strip_fillers",
+]
+
+# Minimum fuzzy score (0-100) for a non-exact utterance to reach an intent.
+# Tune against the labelled evaluation set with InteractionModel.rank().
+FUZZY_THRESHOLD = 70.0
+# rapidfuzz ratio at which two words count as the same in the slot alignment (typos, plurals).
+NEAR_WORD_RATIO = 85.0
+AUTHORITY = "amzn1.er-authority.echo-sdk.{skill}.{type}"
+NUMERIC_TYPES = frozenset({"AMAZON.NUMBER", "AMAZON.FOUR_DIGIT_NUMBER", "AMAZON.ORDINAL"})
+# Samples pre-filtered by native token_sort before the composite score() runs.
+FUZZY_PREFILTER = 12
+# Politeness and hesitation words Alexa's NLU shrugs off.  Matching tries the
+# utterance as said first, then without these.
+FILLER_WORDS = frozenset({"please", "um", "uh", "er", "erm", "hmm", "alexa"})
+LEADING_FILLERS = (("could", "you"), ("can", "you"), ("would", "you"), ("will", "you"))
+TRAILING_FILLERS = (("thank", "you"), ("thanks",))
+_SLOT_RE = re.compile(r"\{\s*([A-Za-z0-9_.]+)\s*\}")
+_WORDS = r"\S+(?: \S+)*?"
+
+Kind = Literal["exact", "fuzzy", "builtin", "fallback", "none"]
+
+
+class ModelError(ValueError):
+    """The interaction model file is unusable (Alexa would refuse to build it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """What Alexa's NLU made of an utterance; slots are in request JSON shape."""
+
+    intent: str | None
+    slots: dict[str, dict[str, Any]]
+    score: float
+    kind: Kind
+    sample: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One intent's best fuzzy score, for ranking and threshold tuning."""
+
+    intent: str
+    score: float
+    sample: str
+
+
+@dataclass(slots=True)
+class _Sample:
+    intent: str
+    text: str
+    parts: tuple[tuple[bool, str], ...]   # (is_slot, canonical literal or slot name)
+    literals: tuple[str, ...]             # canonical literal words in order
+    slot_types: tuple[str, ...]           # one per slot part, in order
+    regex: re.Pattern[str] | None = None
+    marked: str = ""                      # canonical text, slots as type markers
+
+
+@dataclass(slots=True)
+class _SlotType:
+    name: str
+    entries: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+
+    def resolve(self, phrase: str, skill_id: str | None) -> dict[str, Any]:
+        authority = AUTHORITY.format(skill=skill_id or "simulator", type=self.name)
+        values = self.entries.get(phrase)
+        if values:
+            return {"authority": authority, "status": {"code": "ER_SUCCESS_MATCH"},
+                    "values": [{"value": dict(v)} for v in values]}
+        return {"authority": authority, "status": {"code": "ER_SUCCESS_NO_MATCH"}}
+
+
+def strip_fillers(tokens: Tokens) -> Tokens:
+    """tokens without filler words (FILLER_WORDS anywhere, polite openers/closers)."""
+    keep = [i for i, w in enumerate(tokens.canon) if w not in FILLER_WORDS]
+    words = [tokens.canon[i] for i in keep]
+    for lead in LEADING_FILLERS:
+        if tuple(words[:len(lead)]) == lead and len(words) > len(lead):
+            keep, words = keep[len(lead):], words[len(lead):]
+            break
+    for tail in TRAILING_FILLERS:
+        if tuple(words[-len(tail):]) == tail and len(words) > len(tail):
+            keep, words = keep[:-len(tail)], words[:-len(tail)]
+            break
+    if len(keep) == len(tokens.canon):
+        return tokens
+    return Tokens(tuple(words), tuple(tokens.spans[i] for i in keep), tokens.surface)
+
+
+def score(query: str, choice: str, weights: dict[str, float] | None = None,
+          unknown: float = 1.0, vocabulary: frozenset[str] | None = None) -> float:
+    """Similarity of a query to one sample of an intent, 0-100.
+
+    Half character-level token_sort_ratio (typos, plurals); a quarter word
+    overlap with the sample and a quarter share of the query's words that the
+    intent uses anywhere, both weighted by word rarity across the model, so
+    "recipe" vs "tip" outweighs a shared "give me a".  A short sample wholly
+    inside the query (token_set) also counts, damped by the length ratio so
+    "help" inside a long unrelated question does not score 100.
+    """
+    weights = weights or {}
+    words = _word_overlap(query, choice, weights, unknown)
+    known = words if vocabulary is None else _coverage(query, vocabulary, weights, unknown)
+    blend = 0.5 * fuzz.token_sort_ratio(query, choice) + 0.25 * words + 0.25 * known
+    return max(blend, 0.9 * fuzz.token_set_ratio(query, choice) * _length_penalty(query, choice))
+
+
+def _coverage(query: str, vocabulary: frozenset[str], weights: dict[str, float], unknown: float) -> float:
+    """Weighted share of the query's words found in vocabulary, 0-100."""
+    total = covered = 0.0
+    for word in query.split():
+        weight = weights.get(word, unknown)
+        total += weight
+        covered += weight if word in vocabulary else 0.0
+    return 100.0 * covered / total if total else 0.0
+
+
+def _word_overlap(a: str, b: str, weights: dict[str, float], unknown: float) -> float:
+    """Weighted Dice coefficient of the two word multisets, 0-100."""
+    wa, wb = Counter(a.split()), Counter(b.split())
+    weight = lambda w: weights.get(w, unknown)  # noqa: E731
+    common = sum(weight(w) * min(n, wb[w]) for w, n in wa.items() if w in wb)
+    total = sum(weight(w) * n for w, n in wa.items()) + sum(weight(w) * n for w, n in wb.items())
+    return 200.0 * common / total if total else 0.0
+
+
+def _length_penalty(a: str, b: str) -> float:
+    la, lb = a.count(" ") + 1, b.count(" ") + 1
+    return min(la, lb) / max(la, lb) if max(la, lb) > 2 else 1.0
+
+
+def _sorted(text: str) -> str:
+    return " ".join(sorted(text.split()))
+
+
+def _mark_digits(text: str) -> str:
+    return " ".join("#" if w.isdigit() else "#o" if w[:1].isdigit() else w for w in text.split())
+
+
+_Elem = tuple[str | None, str, bool]   # (slot name or None for a literal, literal word, strict slot)
+
+
+def _align_words(elems: list[_Elem], words: tuple[str, ...],
+                 carrier: frozenset[str] = frozenset()) -> dict[str, tuple[int, int]]:
+    """Word spans for the slot elements of elems after a minimal-cost alignment.
+
+    A slot absorbs words almost for free, except that strict (custom or
+    numeric) slots pay full price for the intent's carrier words: "i want a"
+    is not a dish.
+    """
+    absorb = [1.5 if w in carrier else 0.01 for w in words]
+    rows, cols = len(elems) + 1, len(words) + 1
+    cost = [[float(j) for j in range(cols)]] + [[0.0] * cols for _ in range(rows - 1)]
+    back = [[(0, max(j - 1, 0)) for j in range(cols)]] + [[(0, 0)] * cols for _ in range(rows - 1)]
+    for i in range(1, rows):
+        slot, word, strict = elems[i - 1]
+        for j in range(cols):
+            best = (cost[i - 1][j] + 1.0, (i - 1, j))
+            if j:
+                best = min(best, (cost[i][j - 1] + 1.0, (i, j - 1)))
+                if slot is not None:
+                    run = 0.0
+                    for k in range(j - 1, -1, -1):
+                        run += absorb[k] if strict else 0.01
+                        best = min(best, (cost[i - 1][k] + run, (i - 1, k)))
+                else:
+                    same = word == words[j - 1] or fuzz.ratio(word, words[j - 1]) >= NEAR_WORD_RATIO
+                    best = min(best, (cost[i - 1][j - 1] + (0.0 if same else 1.0), (i - 1, j - 1)))
+            cost[i][j], back[i][j] = best
+    spans: dict[str, tuple[int, int]] = {}
+    i, j = rows - 1, cols - 1
+    while i > 0:
+        pi, pj = back[i][j]
+        slot = elems[i - 1][0]
+        if slot is not None and pi == i - 1 and pj < j:
+            spans[slot] = (pj, j)
+        i, j = pi, pj
+    return spans
+
+
+class InteractionModel:
+    """A compiled interaction model: resolve(), rank(), resolve_elicitation()."""
+
+    def __init__(self, data: dict[str, Any], *, threshold: float = FUZZY_THRESHOLD) -> None:
+        root = data.get("interactionModel", data)
+        language = root.get("languageModel")
+        if not isinstance(language, dict):
+            raise ModelError("no interactionModel.languageModel in the model")
+        self.threshold = threshold
+        self.invocation_name: str = language.get("invocationName", "")
+        self.warnings: list[str] = []
+        self.dialog_intents = frozenset(
+            i["name"] for i in root.get("dialog", {}).get("intents", []) if "name" in i)
+        self.types: dict[str, _SlotType] = {}
+        self._markers: dict[str, str] = {}
+        for raw in language.get("types", []):
+            self.types[raw["name"]] = self._compile_type(raw)
+        self.intent_slots: dict[str, dict[str, str]] = {}
+        self._exact: dict[str, tuple[str, str]] = {}
+        self._slotted: list[_Sample] = []
+        self._fuzzy: list[_Sample] = []
+        for intent in language.get("intents", []):
+            self._compile_intent(intent)
+        self._compile_builtins()
+        self._index_slotted()
+        self._compile_fuzzy()
+
+    @classmethod
+    def load(cls, path: str | Path, *, threshold: float = FUZZY_THRESHOLD) -> InteractionModel:
+        """Read an ASK interaction model JSON file."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ModelError(f"{path}: not valid JSON ({exc})") from None
+        return cls(data, threshold=threshold)
+
+    @property
+    def intents(self) -> tuple[str, ...]:
+        return tuple(self.intent_slots)
+
+    # ----------------------------------------------------------------- compile
+    @staticmethod
+    def _compile_type(raw: dict[str, Any]) -> _SlotType:
+        slot_type = _SlotType(raw["name"])
+        for value in raw.get("values", []):
+            name = value.get("name", {})
+            canonical = name.get("value", "")
+            entry = {"name": canonical, "id": value.get("id") or canonical}
+            for phrase in [canonical, *name.get("synonyms", [])]:
+                key = tokenize(phrase).text
+                if key and entry not in slot_type.entries.setdefault(key, []):
+                    slot_type.entries[key].append(entry)
+        return slot_type
+
+    def _compile_intent(self, intent: dict[str, Any]) -> None:
+        name = intent["name"]
+        slots = {s["name"]: s.get("type", "") for s in intent.get("slots", [])}
+        self.intent_slots[name] = slots
+        for slot, type_name in slots.items():
+            if not type_name.startswith("AMAZON.") and type_name not in self.types:
+                self.warnings.append(f"{name}.{slot}: slot type {type_name} is not defined")
+        for text in intent.get("samples", []):
+            sample = self._compile_sample(name, text, slots)
+            if sample.slot_types:
+                self._slotted.append(sample)
+            else:
+                key = " ".join(sample.literals)
+                other = self._exact.get(key)
+                if other and other[0] != name:
+                    self.warnings.append(f"sample {text!r} is in both {other[0]} and {name}")
+                    continue
+                self._exact.setdefault(key, (name, text))
+            self._fuzzy.append(sample)
+
+    def _compile_sample(self, intent: str, text: str, slots: dict[str, str]) -> _Sample:
+        parts: list[tuple[bool, str]] = []
+        pos = 0
+        for match in _SLOT_RE.finditer(text):
+            literal = tokenize(text[pos:match.start()]).text
+            if literal:
+                parts.append((False, literal))
+            slot = match.group(1)
+            if slot not in slots:
+                raise ModelError(f"{intent}: sample {text!r} uses undeclared slot {{{slot}}}")
+            parts.append((True, slot))
+            pos = match.end()
+        tail = tokenize(text[pos:]).text
+        if tail:
+            parts.append((False, tail))
+        literals = tuple(w for is_slot, p in parts if not is_slot for w in p.split())
+        slot_types = tuple(slots[p] for is_slot, p in parts if is_slot)
+        sample = _Sample(intent, text, tuple(parts), literals, slot_types)
+        if slot_types:
+            pattern = " ".join(f"(?P<s{i}>{_WORDS})" if is_slot else re.escape(p)
+                               for i, (is_slot, p) in enumerate(parts))
+            sample.regex = re.compile(pattern)
+        sample.marked = " ".join(
+            self._marker(slots[p]) if is_slot else _mark_digits(p) if slot_types else p
+            for is_slot, p in parts)
+        return sample
+
+    def _compile_builtins(self) -> None:
+        self._builtin: dict[str, str] = {}
+        for intent, phrases in BUILTIN_PHRASES.items():
+            if intent not in self.intent_slots:
+                continue
+            for phrase in phrases:
+                key = tokenize(phrase).text
+                if key not in self._exact and key not in self._builtin:
+                    self._builtin[key] = intent
+                    self._fuzzy.append(_Sample(intent, phrase, ((False, key),), tuple(key.split()),
+                                               (), marked=key))
+
+    def _index_slotted(self) -> None:
+        """Bucket slotted samples by their rarest literal word for quick lookup."""
+        freq: dict[str, int] = {}
+        for sample in self._slotted:
+            for word in set(sample.literals):
+                freq[word] = freq.get(word, 0) + 1
+        self._buckets: dict[str, list[int]] = {}
+        self._unanchored: list[int] = []
+        for index, sample in enumerate(self._slotted):
+            if sample.literals:
+                key = min(sample.literals, key=lambda w: (freq[w], w))
+                self._buckets.setdefault(key, []).append(index)
+            else:
+                self._unanchored.append(index)
+
+    def _compile_fuzzy(self) -> None:
+        """Lookups and weights for the fuzzy stage.
+
+        Samples without slots compare with the query as said; samples with
+        slots with the query whose slot values became type markers.
+        """
+        self._phrases: dict[str, list[str]] = {}
+        for t in self.types.values():
+            for phrase in t.entries:
+                self._phrases.setdefault(phrase, []).append(t.name)
+        self._max_phrase = max((p.count(" ") + 1 for p in self._phrases), default=0)
+        self._carrier: dict[str, frozenset[str]] = {}      # literal words per intent
+        self._vocabulary: dict[str, frozenset[str]] = {}   # literals and markers per intent
+        for sample in self._fuzzy:
+            self._carrier[sample.intent] = self._carrier.get(sample.intent, frozenset()) | set(sample.literals)
+            self._vocabulary[sample.intent] = (self._vocabulary.get(sample.intent, frozenset())
+                                               | set(sample.marked.split()))
+        # Inverse document frequency of sample words (markers included).
+        df = Counter(w for sample in self._fuzzy for w in set(sample.marked.split()))
+        n = max(len(self._fuzzy), 1)
+        self._idf = {w: math.log(1 + n / c) for w, c in df.items()}
+        # Words no sample uses weigh like a typical word: they may be noise or
+        # a paraphrase, not necessarily evidence of another domain.
+        self._idf_unknown = statistics.median(self._idf.values()) if self._idf else 1.0
+        # A listed slot value in the query is strong evidence for intents using its type.
+        top = max(self._idf.values(), default=1.0)
+        for marker in self._markers.values():
+            if marker in self._idf:
+                self._idf[marker] = top
+        self._plain = [s for s in self._fuzzy if not s.slot_types]
+        self._marked = [s for s in self._fuzzy if s.slot_types]
+        self._plain_sorted = [_sorted(s.marked) for s in self._plain]
+        self._marked_sorted = [_sorted(s.marked) for s in self._marked]
+
+    def _marker(self, type_name: str) -> str:
+        """Stand-in word for a slot type in fuzzy comparison strings."""
+        if type_name in NUMERIC_TYPES:
+            return "#o" if type_name == "AMAZON.ORDINAL" else "#"
+        if type_name not in self._markers:
+            self._markers[type_name] = f"\u00a7{len(self._markers):x}"
+        return self._markers[type_name]
+
+    # ----------------------------------------------------------------- slots
+    def empty_slots(self, intent: str) -> dict[str, dict[str, Any]]:
+        """All declared slots of intent, unfilled (name + confirmationStatus only)."""
+        return {name: {"name": name, "confirmationStatus": "NONE"}
+                for name in self.intent_slots.get(intent, {})}
+
+    def _slot(self, name: str, type_name: str, tokens: Tokens, start: int, end: int,
+              skill_id: str | None) -> dict[str, Any]:
+        canonical = " ".join(tokens.canon[start:end])
+        if type_name in NUMERIC_TYPES:
+            value = canonical.rstrip("stndrh") if type_name == "AMAZON.ORDINAL" else canonical
+        else:
+            value = tokens.surface_text(start, end)
+        slot: dict[str, Any] = {"name": name, "value": value,
+                                "confirmationStatus": "NONE", "source": "USER"}
+        if type_name in self.types:
+            slot["resolutions"] = {"resolutionsPerAuthority": [
+                self.types[type_name].resolve(canonical, skill_id)]}
+        return slot
+
+    def make_slots(self, intent: str, values: dict[str, str], *,
+                   skill_id: str | None = None) -> dict[str, dict[str, Any]]:
+        """Request slots for intent from raw values, resolved like spoken ones."""
+        slots = self.empty_slots(intent)
+        types = self.intent_slots.get(intent, {})
+        for name, value in values.items():
+            tokens = tokenize(value)
+            slots[name] = self._slot(name, types.get(name, ""), tokens, 0, len(tokens.canon), skill_id)
+        return slots
+
+    @staticmethod
+    def _resolved(slot: dict[str, Any]) -> bool:
+        per = slot.get("resolutions", {}).get("resolutionsPerAuthority", [{}])
+        return per[0].get("status", {}).get("code") == "ER_SUCCESS_MATCH"
+
+    # ----------------------------------------------------------------- matching
+    def resolve(self, utterance: str, *, skill_id: str | None = None) -> Resolution:
+        """Map an utterance to an intent with slots, the way Alexa's NLU would."""
+        said = tokenize(utterance)
+        bare = strip_fillers(said)
+        readings = (said, bare) if bare is not said else (said,)
+        for tokens in readings:
+            text = tokens.text
+            if text in self._exact:
+                intent, sample = self._exact[text]
+                return Resolution(intent, self.empty_slots(intent), 100.0, "exact", sample)
+            if text in self._builtin:
+                intent = self._builtin[text]
+                return Resolution(intent, self.empty_slots(intent), 100.0, "builtin", text)
+        matches = [m for m in (self._match_slotted(t, skill_id) for t in readings) if m]
+        if matches:
+            return max(matches, key=lambda m: sum(self._resolved(s) for s in m.slots.values()))
+        ranked = self._rank(bare, limit=1)
+        if ranked and ranked[0][0].score >= self.threshold:
+            best, sample = ranked[0]
+            slots = self._align(sample, bare, skill_id)
+            return Resolution(best.intent, slots, best.score, "fuzzy", best.sample)
+        top = ranked[0][0].score if ranked else 0.0
+        if FALLBACK_INTENT in self.intent_slots:
+            return Resolution(FALLBACK_INTENT, self.empty_slots(FALLBACK_INTENT), top, "fallback")
+        return Resolution(None, {}, top, "none")
+
+    def resolve_best(self, *utterances: str, skill_id: str | None = None) -> Resolution:
+        """Best resolution among alternative readings (e.g. with/without "to")."""
+        order = {"exact": 0, "builtin": 1, "fuzzy": 2, "fallback": 3, "none": 4}
+        results = [self.resolve(u, skill_id=skill_id) for u in utterances]
+        return min(results, key=lambda r: (order[r.kind], -r.score))
+
+    def _match_slotted(self, tokens: Tokens, skill_id: str | None,
+                       only: str | None = None) -> Resolution | None:
+        text = tokens.text
+        if not text:
+            return None
+        words = set(tokens.canon)
+        indices = set(self._unanchored)
+        for word in words:
+            indices.update(self._buckets.get(word, ()))
+        starts: dict[int, int] = {}
+        ends: dict[int, int] = {}
+        offset = 0
+        for i, word in enumerate(tokens.canon):
+            starts[offset] = i
+            offset += len(word)
+            ends[offset] = i + 1
+            offset += 1
+        best: tuple[tuple[int, int, int], Resolution] | None = None
+        for index in indices:
+            sample = self._slotted[index]
+            if only is not None and sample.intent != only:
+                continue
+            if len(sample.literals) + len(sample.slot_types) > len(tokens.canon):
+                continue
+            if not words.issuperset(sample.literals):
+                continue
+            match = sample.regex.fullmatch(text)  # type: ignore[union-attr]
+            if match is None:
+                continue
+            slots = self.empty_slots(sample.intent)
+            types = self.intent_slots[sample.intent]
+            padded = False
+            for i, (is_slot, name) in enumerate(sample.parts):
+                if is_slot:
+                    begin, stop = match.span(f"s{i}")
+                    slot = self._slot(name, types[name], tokens, starts[begin], ends[stop], skill_id)
+                    slots[name] = slot
+                    if types[name] in self.types and not self._resolved(slot):
+                        captured = match.group(f"s{i}")
+                        padded = (padded or self._holds_value(types[name], captured)
+                                  or self._carrier[sample.intent].issuperset(captured.split()))
+            if padded:   # "{unit}" took "cups are there", "{dish}" took "i want a": fuzzy stage
+                continue
+            resolved = sum(self._resolved(s) for s in slots.values())
+            key = (len(sample.literals), resolved, -index)
+            if best is None or key > best[0]:
+                best = (key, Resolution(sample.intent, slots, 100.0, "exact", sample.text))
+        return best[1] if best else None
+
+    def _holds_value(self, type_name: str, phrase: str) -> bool:
+        """Whether a known value of type_name occurs inside phrase (as whole words)."""
+        words = phrase.split()
+        return any(type_name in self._phrases.get(" ".join(words[i:i + n]), ())
+                   for n in range(1, min(self._max_phrase, len(words)) + 1)
+                   for i in range(len(words) - n + 1))
+
+    def _mentions(self, tokens: Tokens) -> list[tuple[int, int, str]]:
+        """Spans of custom slot values and numbers in the input: (start, end, type)."""
+        canon = tokens.canon
+        taken = [False] * len(canon)
+        found: list[tuple[int, int, str]] = []
+        for n in range(min(self._max_phrase, len(canon)), 0, -1):
+            for i in range(len(canon) - n + 1):
+                if any(taken[i:i + n]):
+                    continue
+                types = self._phrases.get(" ".join(canon[i:i + n]))
+                if types:
+                    found.append((i, i + n, types[0]))
+                    taken[i:i + n] = [True] * n
+        for i, word in enumerate(canon):
+            if not taken[i] and word[:1].isdigit():
+                found.append((i, i + 1, "AMAZON.NUMBER" if word.isdigit() else "AMAZON.ORDINAL"))
+        return sorted(found)
+
+    def _marked_query(self, tokens: Tokens, mentions: list[tuple[int, int, str]]) -> str:
+        words = list(tokens.canon)
+        for start, end, type_name in reversed(mentions):
+            words[start:end] = [self._marker(type_name)]
+        return " ".join(words)
+
+    def _rank(self, tokens: Tokens, limit: int | None = None) -> list[tuple[Candidate, _Sample]]:
+        """Best sample per intent, best intent first.
+
+        Native token_sort (a plain ratio on pre-sorted words) scores every
+        sample; the FUZZY_PREFILTER best are rescored with score().
+        """
+        query = tokens.text
+        if not query:
+            return []
+        marked = self._marked_query(tokens, self._mentions(tokens))
+        rows: list[tuple[float, _Sample, str]] = []
+        for text, samples, pool in ((query, self._plain, self._plain_sorted),
+                                    (marked, self._marked, self._marked_sorted)):
+            if samples:
+                hits = process.extract(_sorted(text), pool, scorer=fuzz.ratio, limit=None)
+                rows.extend((value, samples[index], text) for _, value, index in hits)
+        rows.sort(key=lambda r: -r[0])
+        rescored = [(score(text, sample.marked, self._idf, self._idf_unknown, self._vocabulary[sample.intent]),
+                     sample, text)
+                    for _, sample, text in rows[:FUZZY_PREFILTER]]
+        best: dict[str, tuple[Candidate, _Sample]] = {}
+        for value, sample, _ in sorted(rescored, key=lambda r: -r[0]) + rows[FUZZY_PREFILTER:]:
+            if sample.intent not in best:
+                best[sample.intent] = (Candidate(sample.intent, round(value, 2), sample.text), sample)
+        ranked = sorted(best.values(), key=lambda c: -c[0].score)
+        return ranked[:limit] if limit else ranked
+
+    def rank(self, utterance: str, limit: int | None = None) -> list[Candidate]:
+        """Every intent's best fuzzy score for utterance (fillers dropped), best first."""
+        return [c for c, _ in self._rank(strip_fillers(tokenize(utterance)), limit)]
+
+    def _align(self, sample: _Sample, tokens: Tokens, skill_id: str | None) -> dict[str, dict]:
+        """Recover slot values for a fuzzy match.
+
+        Custom values and numbers found in the input fill slots of their type
+        in order.  Other slots come from a word alignment (edit distance where
+        a slot absorbs a run of words almost for free).
+        """
+        slots = self.empty_slots(sample.intent)
+        if not sample.slot_types:
+            return slots
+        types = self.intent_slots[sample.intent]
+        pending = {t: [m for m in self._mentions(tokens) if m[2] == t] for t in set(sample.slot_types)}
+        elems: list[_Elem] = []
+        for is_slot, part in sample.parts:
+            if not is_slot:
+                elems.extend((None, w, False) for w in part.split())
+            elif pending.get(types[part]):
+                start, end, _ = pending[types[part]].pop(0)
+                slots[part] = self._slot(part, types[part], tokens, start, end, skill_id)
+                elems.extend((None, w, False) for w in tokens.canon[start:end])
+            else:
+                elems.append((part, "", types[part] in self.types or types[part] in NUMERIC_TYPES))
+        carrier = self._carrier[sample.intent]
+        for name, (start, end) in _align_words(elems, tokens.canon, carrier).items():
+            slots[name] = self._slot(name, types[name], tokens, start, end, skill_id)
+        return slots
+
+    def resolve_elicitation(self, intent: str, slot: str, utterance: str, *,
+                            skill_id: str | None = None) -> Resolution:
+        """Resolve an answer to Dialog.ElicitSlot for intent.slot.
+
+        Alexa biases the answer toward the slot: a sample of the same intent or
+        a listed value / number fills it; otherwise an exact match to another
+        intent (e.g. "stop") wins; otherwise the words become the slot value,
+        except for numeric slots.  Only the answered slots are returned.
+        """
+        tokens = strip_fillers(tokenize(utterance))
+        if not tokens.canon or slot not in self.intent_slots.get(intent, {}):
+            return self.resolve(utterance, skill_id=skill_id)
+        match = self._match_slotted(tokens, skill_id, only=intent)
+        if match is not None and "value" in match.slots.get(slot, {}):
+            filled = {k: v for k, v in match.slots.items() if "value" in v}
+            return Resolution(intent, filled, 100.0, "exact", match.sample)
+        type_name = self.intent_slots[intent][slot]
+        value = self._slot(slot, type_name, tokens, 0, len(tokens.canon), skill_id)
+        numeric = len(tokens.canon) == 1 and tokens.canon[0][:1].isdigit()
+        if (type_name in NUMERIC_TYPES and numeric) or self._resolved(value):
+            return Resolution(intent, {slot: value}, 100.0, "exact", f"{{{slot}}}")
+        other = self.resolve(utterance, skill_id=skill_id)
+        if other.kind in ("exact", "builtin") or type_name in NUMERIC_TYPES:
+            return other
+        return Resolution(intent, {slot: value}, 100.0, "exact", f"{{{slot}}}")
