@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run serve test models bench-load clean
+.PHONY: install run serve test models ask bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -29,6 +29,10 @@ serve: install
 ## The whole test suite.
 test: install
 	$(BIN)/python -m pytest -q
+
+## One-shot question through the local simulator: make ask Q="what is psa"
+ask: install
+	$(BIN)/python -m simulator --one-shot "$(Q)"
 
 ## Regenerate interaction_model/*.json from skill/content.json.
 models: install

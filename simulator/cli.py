@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "else amzn1.ask.skill.simulator)")
     parser.add_argument("--threshold", type=float, default=FUZZY_THRESHOLD,
                         help=f"fuzzy match threshold 0-100 (default {FUZZY_THRESHOLD:g})")
+    parser.add_argument("--one-shot", action="store_true",
+                        help='send the first utterance as "ask <invocation name> ...", with no launch')
     parser.add_argument("--json", action="store_true", help="print one JSON record per turn")
     parser.add_argument("--speak", action="store_true", help="speak each answer with espeak-ng")
     parser.add_argument("--wav", type=Path, metavar="DIR", help="write each answer to DIR/turn-NN.wav")
@@ -249,6 +251,8 @@ def main(argv: list[str] | None = None, *, handler: Callable[[dict, Any], dict] 
     conv = Conversation(model, target, locale=args.locale, skill_id=args.skill_id)
     if not args.utterances:
         return _interactive(conv, printer)
+    if args.one_shot:
+        args.utterances[0] = f"ask {model.invocation_name} {args.utterances[0]}"
     try:
         first = args.utterances[0]
         if parse_invocation(first, model.invocation_name).kind not in ("launch", "oneshot"):
