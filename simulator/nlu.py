@@ -490,23 +490,18 @@ class InteractionModel:
                     slot = self._slot(name, types[name], tokens, starts[begin], ends[stop], skill_id)
                     slots[name] = slot
                     if types[name] in self.types and not self._resolved(slot):
-                        captured = match.group(f"s{i}")
-                        padded = (padded or self._holds_value(types[name], captured)
-                                  or self._carrier[sample.intent].issuperset(captured.split()))
-            if padded:   # "{unit}" took "cups are there", "{dish}" took "i want a": fuzzy stage
+                        padded = True
+            # A custom slot that took words matching none of its values ("{term}" in
+            # "what's {term}" taking "the weather tomorrow") is no exact match: the
+            # sample is mostly carrier words. It competes in the fuzzy stage instead,
+            # where out-of-domain requests can still reach the fallback.
+            if padded:
                 continue
             resolved = sum(self._resolved(s) for s in slots.values())
             key = (len(sample.literals), resolved, -index)
             if best is None or key > best[0]:
                 best = (key, Resolution(sample.intent, slots, 100.0, "exact", sample.text))
         return best[1] if best else None
-
-    def _holds_value(self, type_name: str, phrase: str) -> bool:
-        """Whether a known value of type_name occurs inside phrase (as whole words)."""
-        words = phrase.split()
-        return any(type_name in self._phrases.get(" ".join(words[i:i + n]), ())
-                   for n in range(1, min(self._max_phrase, len(words)) + 1)
-                   for i in range(len(words) - n + 1))
 
     def _mentions(self, tokens: Tokens) -> list[tuple[int, int, str]]:
         """Spans of custom slot values and numbers in the input: (start, end, type)."""
