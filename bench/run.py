@@ -1,0 +1,250 @@
+"""All benchmarks, side by side with baselines: ``make bench`` (``python -m bench.run --write``).
+
+Each comparison alternates the two sides in the same run and reports medians
+and the ratio, because this 2-core machine is noisy. ``BENCH_QUICK=1`` runs a
+tiny setting (the test suite uses it to prove the script runs end to end).
+``--write`` replaces the generated section of BENCHMARKS.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import requests
+
+from bench import hello
+from bench.load import run_wrk, wrk_script
+from bench.pki import CERT_URL, SKILL_ID, load_key, write_pki
+from bench.server import gunicorn
+from bench.timing import alternate, percentile
+
+ROOT = Path(__file__).resolve().parent.parent
+QUICK = bool(os.environ.get("BENCH_QUICK"))
+MARK_START, MARK_END = "<!-- bench:start -->", "<!-- bench:end -->"
+Table = list[str]
+
+
+def table(header: tuple[str, ...], rows: list[tuple]) -> Table:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+# 1. ------------------------------------------------------------------------
+def per_request() -> Table:
+    import lambda_handler
+    from tests import envelopes as E
+    logging.disable(logging.INFO)
+    question = E.envelope(E.intent("WhereItSpreadsIntent"))
+    c = alternate(lambda: lambda_handler.handler(question, None), lambda: hello.handler(question, None),
+                  rounds=3 if QUICK else 15, calls=50 if QUICK else 400)
+    logging.disable(logging.NOTSET)
+    return table(("", "ours (topic answer)", "hello world", "ratio", "target ≤ 1.15"),
+                 [("µs per request, median", f"{c.ours * 1e6:.0f}", f"{c.baseline * 1e6:.0f}",
+                   f"{c.ratio:.2f}", verdict(c.ratio <= 1.15))])
+
+
+# 2. ------------------------------------------------------------------------
+def cold_start() -> Table:
+    def once(module: str) -> dict:
+        out = subprocess.run([sys.executable, "-m", "bench.coldstart", module], cwd=ROOT, check=True,
+                             capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
+        return json.loads(out)
+    ours, base = [], []
+    for _ in range(3 if QUICK else 15):
+        ours.append(once("lambda_handler"))
+        base.append(once("bench.hello"))
+    med = lambda runs, key: statistics.median(r[key] for r in runs)  # noqa: E731
+    ratio = med(ours, "ms") / med(base, "ms")
+    return table(("", "ours", "hello world", "ratio", "target ≤ 1.3"),
+                 [("import + first response, ms (median)", f"{med(ours, 'ms'):.0f}", f"{med(base, 'ms'):.0f}",
+                   f"{ratio:.2f}", verdict(ratio <= 1.3)),
+                  ("peak RSS, MiB", f"{med(ours, 'peak_rss_mib'):.1f}", f"{med(base, 'peak_rss_mib'):.1f}",
+                   f"{med(ours, 'peak_rss_mib') / med(base, 'peak_rss_mib'):.2f}", "")])
+
+
+# 3 and 6. -----------------------------------------------------------------
+def worker_rss_mib(master_pid: int) -> float:
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    kib = [int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{c}/status").read_text())[1]) for c in children]
+    return max(kib) / 1024
+
+
+def webhook() -> tuple[Table, Table]:
+    if not shutil.which("wrk"):
+        return ["(skipped: wrk not installed — `apt-get install wrk`)"], ["(skipped: needs the same server)"]
+    seconds = 1 if QUICK else 8
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        write_pki(work)
+        script = wrk_script(work, load_key(work))
+        results: dict[tuple[str, int], list[dict]] = {}
+        env = {"BENCH_PKI_DIR": str(work), "LOG_LEVEL": "WARNING"}
+        for _ in range(1 if QUICK else 2):  # alternate the two servers
+            for name, app in (("ours", "bench.signed_app:app"), ("bare", "bench.bare_app:app")):
+                with gunicorn(app, env=env) as base:
+                    run_wrk(f"{base}/alexa", script, 2, 1)
+                    for c in (1, 32):
+                        results.setdefault((name, c), []).append(run_wrk(f"{base}/alexa", script, c, seconds))
+        memory = memory_growth(work, script, env)
+    rows = []
+    for c in (1, 32):
+        rps = {n: statistics.median(r["requests"] / r["seconds"] for r in results[(n, c)]) for n in ("ours", "bare")}
+        errors = sum(r["errors"] for n in ("ours", "bare") for r in results[(n, c)])
+        ratio = rps["ours"] / rps["bare"]
+        rows.append((c, f"{rps['ours']:.0f}", f"{rps['bare']:.0f}", f"{ratio:.2f}", errors,
+                     verdict(ratio >= 0.8 and errors == 0)))
+    return (table(("concurrency", "ours req/s (verified, cached chain)", "bare Flask req/s", "ratio", "errors",
+                   "target ≥ 0.8, 0 errors"), rows), memory)
+
+
+def memory_growth(work: Path, script: Path, env: dict[str, str]) -> Table:
+    """RSS of one worker after 100 and after 10,000 signed requests."""
+    total = 1_000 if QUICK else 10_000
+    body = (work / "body.json").read_bytes()
+    headers = dict(re.findall(r'wrk.headers\["([^"]+)"\] = "([^"]+)"', script.read_text()))
+    with gunicorn("bench.signed_app:app", env={**env, "THREADS": "1"}, workers=1) as base:
+        master = int(subprocess.run(["pgrep", "-of", f"gunicorn.*{base.rsplit(':', 1)[1]}|bench.signed_app"],
+                                    capture_output=True, text=True).stdout.split()[0])
+        session = requests.Session()
+        marks = {}
+        for i in range(1, total + 1):
+            assert session.post(f"{base}/alexa", data=body, headers=headers, timeout=5).status_code == 200
+            if i in (100, total):
+                marks[i] = worker_rss_mib(master)
+    growth = marks[total] - marks[100]
+    return table(("worker RSS after 100 requests", f"after {total:,}", "growth", "target: no growth beyond noise"),
+                 [(f"{marks[100]:.1f} MiB", f"{marks[total]:.1f} MiB", f"{growth:+.1f} MiB", verdict(growth < 2))])
+
+
+# 4. ------------------------------------------------------------------------
+def verification() -> Table:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    from skill.verification import HttpFetcher, Verifier
+    from tests import envelopes as E
+    from tests.alexa_certs import default_pki, signed_request
+
+    pki = default_pki()
+
+    class Serve(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(pki.pem)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Serve)
+    Thread(target=server.serve_forever, daemon=True).start()
+    local = f"http://127.0.0.1:{server.server_port}/echo-api-cert.pem"
+    fetch = HttpFetcher()
+    loopback = lambda url: fetch(local)  # noqa: E731 - the real fetcher, pointed at loopback
+    envelope = E.envelope(E.launch(), app_id=SKILL_ID)
+    envelope["session"]["application"]["applicationId"] = SKILL_ID
+    headers, body = signed_request(envelope, pki.leaf_key, CERT_URL)
+    warm_verifier = Verifier({SKILL_ID}, trust_roots=pki.trust_roots, fetcher=loopback)
+    warm_verifier.verify(headers, body, envelope)
+
+    def timed(fn: Callable[[], object], n: int) -> list[float]:
+        out = []
+        for _ in range(n):
+            start = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - start)
+        return out
+    cold_fn = lambda: Verifier({SKILL_ID}, trust_roots=pki.trust_roots, fetcher=loopback).verify(  # noqa: E731
+        headers, body, envelope)
+    warm_fn = lambda: warm_verifier.verify(headers, body, envelope)  # noqa: E731
+    warm, cold = [], []
+    for _ in range(3 if QUICK else 10):
+        warm += timed(warm_fn, 50 if QUICK else 300)
+        cold += timed(cold_fn, 3 if QUICK else 10)
+    server.shutdown()
+    p50w, p50c = percentile(warm, 50) * 1000, percentile(cold, 50) * 1000
+    return table(("", "p50 ms", "p99 ms", "target"),
+                 [("warm (cached chain): signature + checks", f"{p50w:.3f}", f"{percentile(warm, 99) * 1000:.3f}",
+                   f"≤ 0.3 ms at p50: {verdict(p50w <= 0.3)}"),
+                  ("cold: fetch from loopback + chain validation + signature", f"{p50c:.2f}",
+                   f"{percentile(cold, 99) * 1000:.2f}", "")])
+
+
+# 5. ------------------------------------------------------------------------
+def nlu() -> Table:
+    from simulator.nlu import InteractionModel
+    from tests.envelopes import LOCALES
+    start = time.perf_counter()
+    models = {loc: InteractionModel.load(ROOT / "interaction_model" / f"{loc}.json") for loc in LOCALES}
+    load_ms = (time.perf_counter() - start) * 1000 / len(LOCALES)
+    utterances = ["what is a psa test", "could my husband's back pain be cancer", "define zometa",
+                  "what's the weather like tomorrow", "yes please", "how do they treat pain in the bones",
+                  "i can't feel my legs", "tell me more", "play some jazz", "is stage four curable"]
+    times = []
+    for _ in range(2 if QUICK else 20):
+        for loc, model in models.items():
+            for u in utterances:
+                start = time.perf_counter()
+                model.resolve(u)
+                times.append(time.perf_counter() - start)
+    mean_ms = statistics.mean(times) * 1000
+    return table(("", "value", "target"),
+                 [("model load, ms per locale", f"{load_ms:.1f}", ""),
+                  ("resolve one utterance, mean ms (5 locales loaded, exact/fuzzy/fallback mix)", f"{mean_ms:.3f}",
+                   f"≤ 1 ms: {verdict(mean_ms <= 1)}"),
+                  ("resolve, p99 ms", f"{percentile(times, 99) * 1000:.3f}", "")])
+
+
+def report() -> str:
+    started = time.time()
+    hook, memory = webhook()
+    sections = [
+        ("1. Per-request cost in process (Lambda entry, same envelope)", per_request()),
+        ("2. Cold start (fresh interpreter: import + first LaunchRequest)", cold_start()),
+        ("3. Webhook throughput with wrk (gunicorn, 2 workers)", hook),
+        ("4. Request verification", verification()),
+        ("5. Simulator NLU", nlu()),
+        ("6. Memory of one gunicorn worker", memory),
+    ]
+    head = (f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"{platform.system()}; {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; "
+            f"command: `make bench`{' (BENCH_QUICK=1)' if QUICK else ''}; took {time.time() - started:.0f} s.")
+    body = [head]
+    for title, rows in sections:
+        body += ["", f"### {title}", "", *rows]
+    return "\n".join(body)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="replace the generated section of BENCHMARKS.md")
+    args = parser.parse_args()
+    text = report()
+    print(text)
+    if args.write and not QUICK:
+        path = ROOT / "BENCHMARKS.md"
+        doc = path.read_text()
+        pattern = re.compile(re.escape(MARK_START) + ".*?" + re.escape(MARK_END), re.S)
+        path.write_text(pattern.sub(lambda _: f"{MARK_START}\n{text}\n{MARK_END}", doc))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
