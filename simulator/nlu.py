@@ -38,8 +38,11 @@ __all__ = [
 ]
 
 # Minimum fuzzy score (0-100) for a non-exact utterance to reach an intent.
-# Tune against the labelled evaluation set with InteractionModel.rank().
-FUZZY_THRESHOLD = 70.0
+# Chosen on tests/nlu_eval.tsv (questions written blind to the samples): at 63,
+# 91% of in-domain questions reach their intent and 96% of out-of-domain ones
+# reach the fallback; 60 lets out-of-domain through (83%), 65 loses in-domain
+# ones (89%). Re-measure with tests/test_nlu_eval.py after changing samples.
+FUZZY_THRESHOLD = 63.0
 # rapidfuzz ratio at which two words count as the same in the slot alignment (typos, plurals).
 NEAR_WORD_RATIO = 85.0
 AUTHORITY = "amzn1.er-authority.echo-sdk.{skill}.{type}"

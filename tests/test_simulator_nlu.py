@@ -13,16 +13,19 @@ from hypothesis import strategies as st
 
 from simulator.builtins import BUILTIN_PHRASES
 from simulator.invocation import parse_invocation
-from simulator.nlu import FUZZY_THRESHOLD, InteractionModel, ModelError
+from simulator.nlu import InteractionModel, ModelError
 from simulator.normalize import normalize, tokenize
 
+# Thresholds are per model: this tiny fixture separates its cases at 70, while
+# the skill's own models use the default measured on tests/nlu_eval.tsv.
+FUZZY_THRESHOLD = 70.0
 FIXTURE = Path(__file__).parent / "fixtures" / "mini_model.json"
 INVOCATION = "kitchen helper"
 
 
 @pytest.fixture(scope="module")
 def model() -> InteractionModel:
-    return InteractionModel.load(FIXTURE)
+    return InteractionModel.load(FIXTURE, threshold=FUZZY_THRESHOLD)
 
 
 def fixture_data() -> dict:
