@@ -15,7 +15,7 @@ import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import requests
 
@@ -26,13 +26,14 @@ from .ssml import to_plain
 
 __all__ = [
     "Conversation", "Turn", "TargetError", "InProcessTarget", "HttpTarget", "load_handler",
-    "REPO_ROOT", "RECORD_KEYS",
+    "REPO_ROOT", "RECORD_KEYS", "MAX_STATE_ID",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RECORD_KEYS = ("utterance", "request_type", "intent", "slots", "speech", "ssml", "reprompt",
                "card", "end_session")
 MAX_SPEECH = 8000
+MAX_STATE_ID = 256   # longest user, device or session id restore() accepts
 Handler = Callable[[dict, Any], dict]
 Target = Callable[[dict], dict]
 
@@ -163,6 +164,26 @@ def _slot_summary(slots: dict[str, dict]) -> dict[str, Any]:
     return summary
 
 
+_JSON_KINDS = {bool: "true or false", int: "a number", str: "a string", list: "an array",
+               dict: "an object"}
+
+
+def _state_id(state: Mapping[str, Any], key: str) -> str | None:
+    value = state.get(key)
+    if value is not None and (not isinstance(value, str) or not value or len(value) > MAX_STATE_ID):
+        raise ValueError(f"{key} must be a non-empty string of at most {MAX_STATE_ID} characters")
+    return value
+
+
+def _state_field(state: Mapping[str, Any], key: str, kind: type, default: Any) -> Any:
+    value = state.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, kind):
+        raise ValueError(f"{key} must be {_JSON_KINDS[kind]}")
+    return value
+
+
 @dataclass
 class _Session:
     info: envelopes.SessionInfo = field(default_factory=envelopes.SessionInfo)
@@ -186,6 +207,82 @@ class Conversation:
     @property
     def skill_id(self) -> str | None:
         return self.identity.skill_id
+
+    # ------------------------------------------------------------ client-held state
+    def state(self) -> dict[str, Any]:
+        """The conversation as JSON-ready data, for restore() on a later turn.
+
+        Lets a stateless server (the browser simulator) hand the conversation to
+        its client between turns, the way Alexa carries session attributes.
+        ``session_id`` is None when no session is open.
+        """
+        state: dict[str, Any] = {"user_id": self.identity.user_id, "device_id": self.identity.device_id,
+                                 "session_id": None}
+        session = self.session
+        if session is not None:
+            state.update(session_id=session.info.session_id, new=session.info.new,
+                         attributes=session.info.attributes,
+                         elicit=list(session.elicit) if session.elicit else None,
+                         dialog_intent=session.dialog_intent,
+                         reprompt=list(session.reprompt_ssml) if session.reprompt_ssml else None,
+                         silences=session.silences)
+        return state
+
+    def restore(self, state: Mapping[str, Any] | None) -> None:
+        """Carry on from a state() snapshot (None or {}: a fresh start).
+
+        The snapshot may come from an untrusted client, so every field is checked
+        before it can reach an envelope: ValueError says which one is wrong.
+        Missing ids are generated; a missing session_id means no open session.
+        """
+        if state is None:
+            state = {}
+        if not isinstance(state, Mapping):
+            raise ValueError("state is not an object")
+        for key in ("user_id", "device_id"):
+            value = _state_id(state, key)
+            if value is not None:
+                setattr(self.identity, key, value)
+        session_id = _state_id(state, "session_id")
+        if session_id is None:
+            self.session = None
+            return
+        info = envelopes.SessionInfo(session_id=session_id, new=_state_field(state, "new", bool, True),
+                                     attributes=dict(_state_field(state, "attributes", dict, {})))
+        session = _Session(info, silences=_state_field(state, "silences", int, 0))
+        if isinstance(state.get("silences"), bool) or session.silences < 0:
+            raise ValueError("silences must be a count")
+        dialog_intent = _state_field(state, "dialog_intent", str, None)
+        if dialog_intent is not None and dialog_intent not in self.model.intent_slots:
+            raise ValueError("dialog_intent is not an intent of the model")
+        session.dialog_intent = dialog_intent
+        reprompt = _state_field(state, "reprompt", list, None)
+        if reprompt is not None:
+            if (len(reprompt) != 2 or not isinstance(reprompt[0], str)
+                    or not isinstance(reprompt[1], (str, type(None)))):
+                raise ValueError("reprompt must be [plain text, SSML or null]")
+            session.reprompt_ssml = (reprompt[0], reprompt[1])
+        elicit = _state_field(state, "elicit", list, None)
+        if elicit is not None:
+            session.elicit = self._checked_elicit(elicit)
+        self.session = session
+
+    def _checked_elicit(self, elicit: list) -> tuple[str, str, dict]:
+        if len(elicit) != 3 or not all(isinstance(part, t) for part, t in zip(elicit, (str, str, dict))):
+            raise ValueError("elicit must be [intent, slot, {slot: slot object}]")
+        intent, slot, slots = elicit
+        declared = self.model.intent_slots.get(intent)
+        if declared is None or slot not in declared:
+            raise ValueError("elicit names a slot the model does not declare")
+        for name, value in slots.items():
+            if (name not in declared or not isinstance(value, dict) or value.get("name") != name
+                    or not isinstance(value.get("value"), str)):
+                raise ValueError("elicit holds a malformed slot")
+            try:
+                envelopes.build_slot(value)
+            except Exception:  # noqa: BLE001 - any shape the SDK model refuses
+                raise ValueError("elicit holds a malformed slot") from None
+        return intent, slot, dict(slots)
 
     # ------------------------------------------------------------ public turns
     def say(self, utterance: str) -> Turn:

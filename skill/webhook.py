@@ -124,6 +124,9 @@ def create_app(*, mode: str = DEVELOPMENT, skill_ids: str | None = None,
         g.outcome = (exc.name or "error").lower().replace(" ", "_")
         return jsonify(error=exc.name), exc.code or 500
 
+    if mode == DEVELOPMENT:  # the browser simulator at GET /; production never imports it
+        from simulator.web import create_blueprint
+        app.register_blueprint(create_blueprint(invoke, skill_id=min(allowed, default=None)))
     return app
 
 

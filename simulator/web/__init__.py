@@ -1,0 +1,106 @@
+"""The browser simulator: a page and a JSON endpoint over the CLI's NLU and sessions.
+
+Development only: skill.webhook registers this blueprint in development mode and
+never imports it in production.  ``GET /`` serves the page; ``POST
+/simulator/turn`` takes ``{"utterance", "locale", "session"}`` and answers the
+turn record (``client.RECORD_KEYS``) plus ``request``, ``response``, ``notes``
+and ``session``.  The server keeps no conversation memory: ``session`` is the
+state from ``Conversation.state()`` (user, device, session id, new-flag,
+attributes) and the page sends it back with the next utterance, the way Alexa
+carries session attributes.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any, Callable
+
+from flask import Blueprint, Response, jsonify, render_template, request
+
+from ..client import REPO_ROOT, Conversation, InProcessTarget, TargetError
+from ..nlu import InteractionModel
+
+__all__ = ["DEFAULT_LOCALE", "MAX_UTTERANCE", "MODEL_DIR", "create_blueprint", "load_model"]
+
+MODEL_DIR = REPO_ROOT / "interaction_model"
+DEFAULT_LOCALE = "en-US"
+MAX_UTTERANCE = 500
+# The page loads only its own files and talks only to its own server.
+PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+               "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+
+@cache
+def load_model(path: Path) -> InteractionModel:
+    """Each model file is compiled once per process."""
+    return InteractionModel.load(path)
+
+
+def _locales(model_dir: Path) -> tuple[str, ...]:
+    found = sorted(path.stem for path in model_dir.glob("*.json"))
+    return tuple(sorted(found, key=lambda locale: locale != DEFAULT_LOCALE))
+
+
+class _Refused(Exception):
+    """Input we answer with HTTP 400; the message never echoes what was sent."""
+
+
+def _turn_input(locales: tuple[str, ...]) -> tuple[str, str, Any]:
+    if not request.is_json:
+        raise _Refused("send a JSON object with content-type application/json")
+    try:
+        data = json.loads(request.get_data(cache=False))
+    except (ValueError, RecursionError):
+        raise _Refused("body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise _Refused("body is not a JSON object")
+    utterance = data.get("utterance")
+    if not isinstance(utterance, str) or not utterance.strip():
+        raise _Refused("utterance is required: what the user says, as text")
+    if len(utterance) > MAX_UTTERANCE:
+        raise _Refused(f"utterance is longer than {MAX_UTTERANCE} characters")
+    locale = data.get("locale", DEFAULT_LOCALE)
+    if locale not in locales:
+        raise _Refused(f"unknown locale; use one of {', '.join(locales)}")
+    return utterance, locale, data.get("session")
+
+
+def create_blueprint(invoke: Callable[[dict[str, Any]], dict[str, Any]], *, skill_id: str | None = None,
+                     model_dir: Path = MODEL_DIR) -> Blueprint:
+    """The page and endpoint, talking to ``invoke`` (request envelope -> response envelope)."""
+    locales = _locales(model_dir)
+    target = InProcessTarget(lambda envelope, _context: invoke(envelope))
+    blueprint = Blueprint("simulator", __name__, static_folder="static",
+                          static_url_path="/simulator/static", template_folder="templates")
+
+    def model(locale: str) -> InteractionModel:
+        return load_model(model_dir / f"{locale}.json")
+
+    @blueprint.get("/")
+    def page() -> Response:
+        invocation = model(DEFAULT_LOCALE if DEFAULT_LOCALE in locales else locales[0]).invocation_name
+        html = render_template("simulator/index.html", locales=locales, default_locale=locales[0],
+                               invocation_name=invocation, max_utterance=MAX_UTTERANCE)
+        return Response(html, mimetype="text/html", headers={"Content-Security-Policy": PAGE_POLICY})
+
+    @blueprint.post("/simulator/turn")
+    def turn() -> tuple[Response, int]:
+        try:
+            utterance, locale, state = _turn_input(locales)
+            conversation = Conversation(model(locale), target, locale=locale, skill_id=skill_id)
+            try:
+                conversation.restore(state)
+            except ValueError as exc:
+                raise _Refused(f"bad session state: {exc}") from None
+        except _Refused as exc:
+            return jsonify(error=str(exc)), 400
+        try:
+            said = conversation.say(utterance)
+        except TargetError as exc:   # the skill failed, not the caller
+            return jsonify(error=str(exc)), 502
+        return jsonify({**said.record(), "request": said.request, "response": said.response,
+                        "notes": said.notes, "session": conversation.state()}), 200
+
+    return blueprint

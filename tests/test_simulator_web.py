@@ -1,0 +1,257 @@
+"""The browser simulator's page and JSON endpoint, served by the development webhook only."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from html.parser import HTMLParser
+
+import pytest
+
+from simulator.client import RECORD_KEYS
+from skill.webhook import create_app
+from tests.alexa_certs import SKILL_ID
+from tests.envelopes import LOCALES
+
+TURN = "/simulator/turn"
+
+
+@pytest.fixture(scope="module")
+def client():
+    return create_app(mode="development").test_client()
+
+
+def turn(client, utterance: str, session: dict | None = None, locale: str = "en-US") -> dict:
+    reply = client.post(TURN, json={"utterance": utterance, "locale": locale, "session": session})
+    assert reply.status_code == 200, reply.get_json()
+    return reply.get_json()
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def find(self, tag: str, **attrs: str) -> list[dict[str, str | None]]:
+        return [a for t, a in self.tags if t == tag and all(a.get(k) == v for k, v in attrs.items())]
+
+
+def test_page_is_served_in_development(client):
+    reply = client.get("/")
+    assert reply.status_code == 200 and reply.mimetype == "text/html"
+    assert "script-src 'self'" in reply.headers["Content-Security-Policy"]
+    page = _Tags()
+    page.feed(reply.get_data(as_text=True))
+    assert page.find("label", **{"for": "utterance"}) and page.find("input", id="utterance")
+    assert page.find("button", id="send", type="submit")
+    assert page.find("button", id="new-session", type="button")
+    assert page.find("button", id="mic", hidden="") or page.find("button", id="mic", hidden=None)
+    assert page.find("input", id="speak", type="checkbox")
+    assert page.find("ol", id="transcript", **{"aria-live": "polite"})
+    assert page.find("details", id="raw") and page.find("summary")
+    assert [o["value"] for o in page.find("option")] == ["en-US", *sorted(set(LOCALES) - {"en-US"})]
+    assert page.find("main")[0]["data-endpoint"] == TURN
+    # markup, style and script in separate files: nothing inline
+    assert not [a for t, a in page.tags if t == "script" and "src" not in a] and not page.find("style")
+
+
+def test_static_assets_are_served(client):
+    css = client.get("/simulator/static/simulator.css")
+    js = client.get("/simulator/static/simulator.js")
+    assert css.status_code == 200 and css.mimetype == "text/css" and b":focus-visible" in css.data
+    assert js.status_code == 200 and "javascript" in js.mimetype
+    assert b"webkitSpeechRecognition" in js.data and b"speechSynthesis" in js.data
+    assert client.get("/simulator/static/nope.js").status_code == 404
+
+
+def test_launch(client):
+    record = turn(client, "open back pain guide")
+    assert set(RECORD_KEYS) <= record.keys() and {"request", "response", "session", "notes"} <= record.keys()
+    assert record["request_type"] == "LaunchRequest" and record["intent"] is None
+    assert record["speech"].startswith("Welcome to Back Pain Guide")
+    assert record["ssml"].startswith("<speak>") and record["reprompt"]
+    assert record["end_session"] is False
+    assert record["request"]["request"]["type"] == "LaunchRequest"
+    assert record["request"]["session"]["new"] is True
+    assert record["response"]["response"]["outputSpeech"]["type"] == "SSML"
+    session = record["session"]
+    assert session["session_id"] == record["request"]["session"]["sessionId"]
+    assert session["new"] is False
+
+
+def test_topic_question(client):
+    record = turn(client, "what is a psa test")
+    assert record["request_type"] == "IntentRequest" and record["intent"] == "PsaTestIntent"
+    assert "PSA" in record["speech"] and record["card"]["title"]
+    assert record["request"]["request"]["intent"]["name"] == "PsaTestIntent"
+
+
+def test_glossary_slot_is_resolved(client):
+    record = turn(client, "what is denosumab")
+    assert record["intent"] == "GlossaryIntent"
+    assert record["slots"] == {"term": {"value": "denosumab", "name": "denosumab", "id": "DENOSUMAB"}}
+
+
+def test_session_state_carries_across_turns(client):
+    first = turn(client, "can back pain be prostate cancer")
+    offered = first["session"]["attributes"]
+    assert first["end_session"] is False and offered
+    assert first["speech"].endswith("Would you like to hear about where prostate cancer tends to spread?")
+
+    second = turn(client, "yes", first["session"])
+    assert second["intent"] == "AMAZON.YesIntent"
+    assert "lymph nodes" in second["speech"] and "spine" in second["speech"]
+    sent = second["request"]["session"]
+    assert sent["sessionId"] == first["session"]["session_id"] and sent["new"] is False
+    assert sent["attributes"] == offered
+    assert second["request"]["session"]["user"]["userId"] == first["session"]["user_id"]
+    assert second["request"]["context"]["System"]["device"]["deviceId"] == first["session"]["device_id"]
+
+    last = turn(client, "stop", second["session"])
+    assert last["end_session"] is True and last["session"]["session_id"] is None
+    assert last["session"]["user_id"] == first["session"]["user_id"]
+
+
+def test_without_state_yes_is_a_fresh_session(client):
+    record = turn(client, "yes")
+    assert record["request"]["session"]["new"] is True
+    assert "lymph nodes" not in record["speech"]
+
+
+def test_each_locale_reaches_its_own_model_and_emergency_number(client):
+    numbers = {"en-US": "911", "en-CA": "911", "en-GB": "999", "en-AU": "000", "en-IN": "112"}
+    for locale in LOCALES:
+        record = turn(client, "my legs are numb", locale=locale)
+        assert record["request"]["request"]["locale"] == locale
+        assert record["card"]["title"] == f"Call {numbers[locale]} now" and record["end_session"] is True
+
+
+@pytest.mark.parametrize("body, content_type, reason", [
+    (b"not json", "application/json", "not valid JSON"),
+    (b'{"utterance": "hi"', "application/json", "not valid JSON"),
+    (b"[" * 20000 + b"]" * 20000, "application/json", "not valid JSON"),
+    (b'{"utterance": "hi"}', "text/plain", "application/json"),
+    (b'["what is a psa test"]', "application/json", "not a JSON object"),
+    (b"{}", "application/json", "utterance is required"),
+    (b'{"utterance": null}', "application/json", "utterance is required"),
+    (b'{"utterance": 42}', "application/json", "utterance is required"),
+    (b'{"utterance": "  "}', "application/json", "utterance is required"),
+    (json.dumps({"utterance": "a" * 501}).encode(), "application/json", "longer than 500"),
+    (b'{"utterance": "hi", "locale": "fr-FR"}', "application/json", "unknown locale"),
+    (b'{"utterance": "hi", "locale": ["en-US"]}', "application/json", "unknown locale"),
+    (b'{"utterance": "hi", "session": "abc"}', "application/json", "bad session state"),
+    (b'{"utterance": "hi", "session": {"session_id": 7}}', "application/json", "bad session state"),
+    (b'{"utterance": "hi", "session": {"session_id": "s", "attributes": []}}', "application/json",
+     "bad session state"),
+    (b'{"utterance": "hi", "session": {"session_id": "s", "new": "yes"}}', "application/json",
+     "bad session state"),
+    (b'{"utterance": "hi", "session": {"session_id": "s", "elicit": ["Nope", "x", {}]}}',
+     "application/json", "bad session state"),
+    (b'{"utterance": "hi", "session": {"user_id": ""}}', "application/json", "bad session state"),
+])
+def test_bad_input_is_a_400_with_a_json_error(client, body, content_type, reason):
+    reply = client.post(TURN, data=body, content_type=content_type)
+    assert reply.status_code == 400
+    assert reason in reply.get_json()["error"]
+
+
+def test_utterance_of_exactly_500_characters_is_accepted(client):
+    reply = client.post(TURN, json={"utterance": "what is a psa test " + "x" * 481})
+    assert reply.status_code == 200
+
+
+def test_only_post_reaches_the_endpoint(client):
+    assert client.get(TURN).status_code == 405
+
+
+def test_skill_id_is_sent_when_configured():
+    app = create_app(mode="development", skill_ids=SKILL_ID)
+    record = app.test_client().post(TURN, json={"utterance": "what is a psa test"}).get_json()
+    assert record["request"]["context"]["System"]["application"]["applicationId"] == SKILL_ID
+    assert record["intent"] == "PsaTestIntent"
+
+
+def test_a_failing_skill_is_reported_not_a_500():
+    def broken(envelope):
+        raise RuntimeError("boom")
+    reply = create_app(mode="development", invoke=broken).test_client().post(
+        TURN, json={"utterance": "what is a psa test"})
+    assert reply.status_code == 502 and "boom" in reply.get_json()["error"]
+
+
+def test_page_and_endpoint_are_absent_in_production():
+    from skill.verification import Verifier
+    from tests.alexa_certs import default_pki
+    verifier = Verifier({SKILL_ID}, trust_roots=default_pki().trust_roots, fetcher=lambda url: b"")
+    client = create_app(mode="production", skill_ids=SKILL_ID, verifier=verifier).test_client()
+    assert client.get("/").status_code == 404
+    assert client.get("/simulator/static/simulator.js").status_code == 404
+    assert client.post(TURN, json={"utterance": "what is a psa test"}).status_code == 404
+
+
+def test_production_never_imports_the_simulator():
+    code = ("import sys; from skill.webhook import create_app; "
+            "create_app(mode='production', skill_ids='amzn1.ask.skill.x'); "
+            "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('simulator', 'rapidfuzz')); "
+            "print(loaded); sys.exit(1 if loaded else 0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+# --------------------------------------------- the client seam: Conversation.state() / restore()
+
+def _stateless_turns(model, target, *steps):
+    """Each step in a fresh Conversation resumed from the last one's state, via JSON."""
+    from simulator.client import Conversation
+    state, turns = None, []
+    for step in steps:
+        conversation = Conversation(model, target)
+        conversation.restore(state)
+        turns.append(step(conversation))
+        state = json.loads(json.dumps(conversation.state()))
+    return turns, state
+
+
+def test_restored_conversation_keeps_elicitation_dialog_state_and_reprompt():
+    from simulator.client import InProcessTarget
+    from simulator.nlu import InteractionModel
+    from tests.test_simulator_cli import FIXTURE, Recorder
+    data = json.loads(FIXTURE.read_text())
+    data["interactionModel"]["dialog"] = {"intents": [{"name": "RecipeIntent", "slots": []}]}
+    recorder = Recorder()
+    turns, state = _stateless_turns(
+        InteractionModel(data), InProcessTarget(recorder),
+        lambda c: c.launch(), lambda c: c.say("give me a recipe"), lambda c: c.silence(),
+        lambda c: c.say("hotcakes"))
+    assert turns[1].speech == "Which dish?" and turns[2].speech == "Which dish?"  # reprompt carried
+    assert turns[3].intent == "RecipeIntent" and turns[3].slots["dish"]["id"] == "PANCAKES"
+    assert [e["request"].get("dialogState") for e in recorder.events] == [None, "STARTED", "IN_PROGRESS"]
+    assert len({e["session"]["sessionId"] for e in recorder.events}) == 1
+    assert [e["session"]["new"] for e in recorder.events] == [True, False, False]
+    assert recorder.events[-1]["session"]["attributes"]["count"] == 2
+    assert len({e["session"]["user"]["userId"] for e in recorder.events}) == 1
+    assert state["session_id"] == recorder.events[0]["session"]["sessionId"] and state["elicit"] is None
+
+
+@pytest.mark.parametrize("state", [
+    {"session_id": "s", "elicit": ["RecipeIntent", "dish"]},
+    {"session_id": "s", "elicit": ["RecipeIntent", "nope", {}]},
+    {"session_id": "s", "elicit": ["RecipeIntent", "dish", {"dish": {"name": "dish"}}]},
+    {"session_id": "s", "elicit": ["RecipeIntent", "dish", {"dish": {"name": "dish", "value": "x",
+                                                                     "confirmationStatus": "MAYBE"}}]},
+    {"session_id": "s", "dialog_intent": "NoSuchIntent"},
+    {"session_id": "s", "reprompt": ["text"]},
+    {"session_id": "s", "silences": -1},
+    {"session_id": "s", "silences": True},
+    {"session_id": "x" * 257},
+    {"device_id": 3},
+])
+def test_restore_refuses_malformed_state(state):
+    from simulator.client import Conversation
+    from simulator.nlu import InteractionModel
+    from tests.test_simulator_cli import FIXTURE
+    with pytest.raises(ValueError):
+        Conversation(InteractionModel.load(FIXTURE), lambda envelope: {}).restore(state)
