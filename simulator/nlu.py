@@ -38,11 +38,13 @@ __all__ = [
 ]
 
 # Minimum fuzzy score (0-100) for a non-exact utterance to reach an intent.
-# Chosen on tests/nlu_eval.tsv (questions written blind to the samples): at 63,
-# 91% of in-domain questions reach their intent and 96% of out-of-domain ones
-# reach the fallback; 60 lets out-of-domain through (83%), 65 loses in-domain
-# ones (89%). Re-measure with tests/test_nlu_eval.py after changing samples.
-FUZZY_THRESHOLD = 63.0
+# Chosen on tests/nlu_eval.tsv (questions written blind to the samples) as the
+# value that maximises the worse of two rates: in-domain questions reaching
+# their intent (91.5% at 58) and out-of-domain ones reaching the fallback
+# (91.3%). Lower lets out-of-domain requests in, higher drops paraphrases.
+# tests/nlu_holdout.tsv, written later, measures it unseen. Re-measure with
+# tests/test_nlu_eval.py after changing samples or scoring.
+FUZZY_THRESHOLD = 58.0
 # rapidfuzz ratio at which two words count as the same in the slot alignment (typos, plurals).
 NEAR_WORD_RATIO = 85.0
 AUTHORITY = "amzn1.er-authority.echo-sdk.{skill}.{type}"
@@ -54,6 +56,9 @@ FUZZY_PREFILTER = 12
 FILLER_WORDS = frozenset({"please", "um", "uh", "er", "erm", "hmm", "alexa"})
 LEADING_FILLERS = (("could", "you"), ("can", "you"), ("would", "you"), ("will", "you"))
 TRAILING_FILLERS = (("thank", "you"), ("thanks",))
+# Share of an intent's final fuzzy score that comes from intent-level word
+# evidence (see InteractionModel._evidence) rather than from its closest sample.
+EVIDENCE_WEIGHT = 0.3
 _SLOT_RE = re.compile(r"\{\s*([A-Za-z0-9_.]+)\s*\}")
 _WORDS = r"\S+(?: \S+)*?"
 
@@ -166,6 +171,14 @@ def _word_overlap(a: str, b: str, weights: dict[str, float], unknown: float) -> 
 def _length_penalty(a: str, b: str) -> float:
     la, lb = a.count(" ") + 1, b.count(" ") + 1
     return min(la, lb) / max(la, lb) if max(la, lb) > 2 else 1.0
+
+
+def stem(word: str) -> str:
+    """Crude suffix folding so "spreads", "spreading" and "spread" count as one word."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
 
 
 def _sorted(text: str) -> str:
@@ -374,6 +387,16 @@ class InteractionModel:
         for marker in self._markers.values():
             if marker in self._idf:
                 self._idf[marker] = top
+        # Intent-level evidence: which (stemmed) words each intent uses, and how
+        # few intents share each word. A long paraphrase rarely resembles any one
+        # sample closely, but its rare words still point at one intent.
+        uses: dict[str, set[str]] = {}
+        for sample in self._fuzzy:
+            uses.setdefault(sample.intent, set()).update(stem(w) for w in sample.marked.split())
+        self._intent_words = {intent: frozenset(words) for intent, words in uses.items()}
+        spread = Counter(w for words in uses.values() for w in words)
+        self._intent_count = max(len(uses), 1)
+        self._intent_idf = {w: math.log(self._intent_count / c) for w, c in spread.items()}
         self._plain = [s for s in self._fuzzy if not s.slot_types]
         self._marked = [s for s in self._fuzzy if s.slot_types]
         self._plain_sorted = [_sorted(s.marked) for s in self._plain]
@@ -550,12 +573,28 @@ class InteractionModel:
         rescored = [(score(text, sample.marked, self._idf, self._idf_unknown, self._vocabulary[sample.intent]),
                      sample, text)
                     for _, sample, text in rows[:FUZZY_PREFILTER]]
+        evidence = self._evidence(f"{query} {marked}")
         best: dict[str, tuple[Candidate, _Sample]] = {}
         for value, sample, _ in sorted(rescored, key=lambda r: -r[0]) + rows[FUZZY_PREFILTER:]:
             if sample.intent not in best:
-                best[sample.intent] = (Candidate(sample.intent, round(value, 2), sample.text), sample)
+                blended = (1 - EVIDENCE_WEIGHT) * value + EVIDENCE_WEIGHT * evidence.get(sample.intent, 0.0)
+                best[sample.intent] = (Candidate(sample.intent, round(blended, 2), sample.text), sample)
         ranked = sorted(best.values(), key=lambda c: -c[0].score)
         return ranked[:limit] if limit else ranked
+
+    def _evidence(self, query: str) -> dict[str, float]:
+        """Per intent, the rarity-weighted share of the query's words it uses, 0-100.
+
+        ``query`` holds the words as said and with slot values as type markers,
+        so "zometa" counts for intents that name it and for those taking a term.
+        """
+        words = {stem(w) for w in query.split()}
+        unseen = math.log(self._intent_count + 1)  # a word no intent uses weighs most
+        total = sum(self._intent_idf.get(w, unseen) for w in words)
+        if not total:
+            return {}
+        return {intent: 100.0 * sum(self._intent_idf[w] for w in words & vocabulary) / total
+                for intent, vocabulary in self._intent_words.items()}
 
     def rank(self, utterance: str, limit: int | None = None) -> list[Candidate]:
         """Every intent's best fuzzy score for utterance (fillers dropped), best first."""
