@@ -42,5 +42,15 @@ models: install
 bench-load: install
 	$(BIN)/python -m bench.load
 
+## Skill package for `ask deploy` in build/; set the endpoint with LAMBDA_ARN=arn:... or HTTPS_URL=https://host/alexa.
+skill-package: install
+	$(BIN)/python -m deploy.package_skill $(if $(LAMBDA_ARN),--lambda-arn '$(LAMBDA_ARN)') $(if $(HTTPS_URL),--https-url '$(HTTPS_URL)')
+
+## dist/lambda.zip for AWS Lambda (python3.12, x86_64), byte-for-byte reproducible; deploy with `sam deploy`.
+package: install
+	$(BIN)/python -m deploy.package_lambda
+
+.PHONY: skill-package package
+
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .hypothesis

@@ -1,0 +1,272 @@
+"""AWS Lambda: the SAM template (cfn-lint, offline) and dist/lambda.zip (make package).
+
+The zip is built into a temporary directory, unzipped, and run by a fresh
+interpreter that can see nothing but the standard library and the unzipped
+files, the way Lambda's python3.12 runtime sees /var/task.
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+import lambda_handler
+from deploy import check_lambda, package_lambda
+from skill.content import CONTENT
+from skill.speech import plain_text
+from tests import envelopes as E
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+MAX_ZIP_BYTES = 10 * 1024 * 1024
+WEBHOOK_ONLY = ("flask", "werkzeug", "gunicorn", "cryptography", "jinja2", "click", "itsdangerous")
+
+
+# --- the SAM template -----------------------------------------------------------
+
+class CloudFormationLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short tags, read as {"Ref": ...} / {"Fn::X": ...}."""
+
+
+def _tag(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if suffix == "Ref":
+        return {"Ref": value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{suffix}": value}
+
+
+CloudFormationLoader.add_multi_constructor("!", _tag)
+
+
+@pytest.fixture(scope="module")
+def template():
+    return yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=CloudFormationLoader)
+
+
+def cfn_lint(path: Path) -> subprocess.CompletedProcess:
+    command = Path(sys.executable).with_name("cfn-lint")   # the venv's, pinned in requirements-dev.txt
+    return subprocess.run([str(command), "--", str(path)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_cfn_lint_finds_nothing():
+    result = cfn_lint(TEMPLATE)
+    assert (result.returncode, result.stdout.strip(), result.stderr.strip()) == (0, "", "")
+
+
+def test_cfn_lint_would_catch_a_broken_template(tmp_path):
+    broken = tmp_path / "template.yaml"
+    broken.write_text(TEMPLATE.read_text(encoding="utf-8").replace("MemorySize: 256", "MemorySize: 99999"))
+    result = cfn_lint(broken)
+    assert result.returncode != 0 and "E3034" in result.stdout
+
+
+def test_function(template):
+    assert template["Transform"] == "AWS::Serverless-2016-10-31"
+    function = template["Resources"]["SkillFunction"]
+    assert function["Type"] == "AWS::Serverless::Function"
+    props = function["Properties"]
+    assert props["Runtime"] == f"python{package_lambda.PYTHON_VERSION}"
+    assert props["Architectures"] == ["x86_64"] and "x86_64" in package_lambda.PLATFORM
+    assert props["Handler"] == "lambda_handler.handler" and callable(lambda_handler.handler)
+    assert (props["MemorySize"], props["Timeout"]) == (256, 7)
+    assert props["CodeUri"] == package_lambda.DEFAULT_OUT.relative_to(ROOT).as_posix()
+    assert props["Environment"]["Variables"]["SKILL_ID"] == {"Ref": "SkillId"}
+
+
+def test_only_our_skill_may_invoke_it(template):
+    events = template["Resources"]["SkillFunction"]["Properties"]["Events"]
+    assert [e["Type"] for e in events.values()] == ["AlexaSkill"]
+    assert next(iter(events.values()))["Properties"]["SkillId"] == {"Ref": "SkillId"}
+    parameter = template["Parameters"]["SkillId"]
+    assert "Default" not in parameter
+    assert re.fullmatch(parameter["AllowedPattern"], E.APP_ID)
+    assert not re.fullmatch(parameter["AllowedPattern"], "arn:aws:lambda:us-east-1:1:function:x")
+
+
+def test_log_group_belongs_to_the_function_and_expires(template):
+    resources = template["Resources"]
+    group = next(r for r in resources.values() if r["Type"] == "AWS::Logs::LogGroup")
+    function = resources["SkillFunction"]
+    assert group["Properties"]["LogGroupName"] == {
+        "Fn::Sub": "/aws/lambda/" + function["Properties"]["FunctionName"]["Fn::Sub"]}
+    retention = group["Properties"]["RetentionInDays"]
+    assert template["Parameters"][retention["Ref"]]["Default"] == 30
+    assert function["DependsOn"] == "SkillLogGroup"
+
+
+def test_output_is_the_function_arn(template):
+    outputs = template["Outputs"]
+    assert outputs["SkillFunctionArn"]["Value"] == {"Fn::GetAtt": ["SkillFunction", "Arn"]}
+
+
+# --- requirements-lambda.txt ------------------------------------------------------
+
+def test_lambda_pins_agree_with_the_runtime_requirements():
+    """A package pinned in both requirements files has one version, the one the tests run."""
+    pins = package_lambda.pinned()
+    runtime = package_lambda.pinned(ROOT / "requirements.txt")
+    assert {"ask-sdk-core", "ask-sdk-model", "ask-sdk-runtime"} <= set(pins)
+    for name in sorted(set(pins) & set(runtime)):
+        assert pins[name] == runtime[name], name
+        assert importlib.metadata.version(name) == pins[name], name
+    assert not set(pins) & set(WEBHOOK_ONLY)
+
+
+# --- the zip ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dist") / "lambda.zip"
+    package_lambda.build(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def task_dir(built, tmp_path_factory):
+    return check_lambda.extract(built, tmp_path_factory.mktemp("var-task"))
+
+
+def test_two_builds_are_byte_identical(built, tmp_path):
+    again = tmp_path / "lambda.zip"
+    package_lambda.build(again)
+    assert again.read_bytes() == built.read_bytes()
+
+
+def test_entries_are_normalised(built):
+    with zipfile.ZipFile(built) as archive:
+        infos = archive.infolist()
+    names = [i.filename for i in infos]
+    assert names == sorted(names) and len(names) == len(set(names))
+    for info in infos:
+        assert info.date_time == (1980, 1, 1, 0, 0, 0), info.filename
+        assert info.external_attr >> 16 == 0o100644, info.filename
+        assert info.compress_type == zipfile.ZIP_DEFLATED
+        assert "__pycache__" not in info.filename and not info.filename.endswith((".pyc", ".pyo"))
+        assert not info.filename.startswith("bin/")
+        assert not re.search(r"\.dist-info/(RECORD|INSTALLER|REQUESTED|direct_url\.json)$", info.filename)
+
+
+def test_ships_exactly_the_pinned_runtime(built):
+    with zipfile.ZipFile(built) as archive:
+        names = archive.namelist()
+    top = {name.split("/", 1)[0] for name in names}
+    dists = {}
+    for entry in (t.removesuffix(".dist-info") for t in top if t.endswith(".dist-info")):
+        name, version = entry.rsplit("-", 1)
+        dists[package_lambda.canonical(name)] = version
+    assert dists == package_lambda.pinned()
+    assert not {t.lower() for t in top} & set(WEBHOOK_ONLY)
+    assert "lambda_handler.py" in names and "skill/content.json" in names
+
+
+def test_ships_the_skill_less_webhook_modules(built):
+    with zipfile.ZipFile(built) as archive:
+        shipped = {n for n in archive.namelist() if n.startswith("skill/")}
+    in_repo = {f"skill/{p.name}" for p in (ROOT / "skill").iterdir() if p.is_file() and p.suffix != ".pyc"}
+    skipped = {f"skill/{name}" for name in package_lambda.SKIPPED_SKILL_MODULES}
+    assert skipped <= in_repo
+    assert shipped == in_repo - skipped
+
+
+def test_a_dependency_left_unpinned_is_refused(tmp_path):
+    lines = package_lambda.REQUIREMENTS.read_text(encoding="utf-8").splitlines()
+    requirements = tmp_path / "requirements-lambda.txt"
+    requirements.write_text("\n".join(line for line in lines if not line.startswith("six==")) + "\n")
+    with pytest.raises(package_lambda.PackagingError, match=r"not pinned .*six=="):
+        package_lambda.build(tmp_path / "lambda.zip", requirements)
+    assert not (tmp_path / "lambda.zip").exists()
+
+
+def test_a_loose_requirement_is_refused(tmp_path):
+    requirements = tmp_path / "requirements-lambda.txt"
+    requirements.write_text("ask-sdk-core>=1.19\n")
+    with pytest.raises(package_lambda.PackagingError, match="name==version"):
+        package_lambda.pinned(requirements)
+
+
+def test_zip_is_small(built):
+    assert built.stat().st_size < MAX_ZIP_BYTES
+
+
+# --- running it as Lambda would ------------------------------------------------------
+
+def launch_and_question() -> list[dict]:
+    return [E.envelope(E.launch("en-GB")), E.envelope(E.intent("PsaTestIntent", locale="en-GB"))]
+
+
+@pytest.fixture(scope="module")
+def isolated(task_dir):
+    events = launch_and_question() + [E.envelope(E.launch(), app_id="amzn1.ask.skill.someone-else")]
+    return events, check_lambda.probe(task_dir, events).report
+
+
+def test_the_probe_saw_only_the_package_and_the_standard_library(isolated, task_dir):
+    _, report = isolated
+    assert report["flags"] == {"isolated": 1, "no_site": 1, "ignore_environment": 1}
+    stdlib = tuple(report["stdlib"])
+    task = str(task_dir)
+    for entry in report["sys_path"]:
+        assert entry == task or entry.startswith(stdlib) or entry.endswith(".zip"), entry
+        assert "site-packages" not in entry and not entry.startswith(str(ROOT)), entry
+    for name, path in report["module_files"].items():
+        assert path.startswith((task, *stdlib)), f"{name} came from {path}"
+    assert report["module_files"]["lambda_handler"] == str(task_dir / "lambda_handler.py")
+    assert not any(report["importable"].values()), report["importable"]
+
+
+def test_every_shipped_skill_module_imports_on_its_own(isolated):
+    _, report = isolated
+    assert report["skill_modules"] and set(report["skill_modules"].values()) == {"ok"}, report["skill_modules"]
+
+
+def test_the_package_answers_like_the_repository(isolated):
+    events, report = isolated
+    launch, question, foreign = report["results"]
+    # The same envelopes through the repository's own handler give the same responses
+    # (but for the SDK's user agent, which names the Python version).
+    for result, event in ((launch, events[0]), (question, events[1])):
+        here = lambda_handler.handler(event, None)
+        assert result["response"].pop("userAgent").startswith("ask-python/")
+        here.pop("userAgent")
+        assert result["response"] == here
+
+    welcome = launch["response"]["response"]
+    assert plain_text(welcome["outputSpeech"]["ssml"]) == CONTENT.prompts["welcome"]
+    assert welcome["shouldEndSession"] is False
+
+    topic = CONTENT.topic_by_intent["PsaTestIntent"]
+    answer = question["response"]["response"]
+    assert plain_text(answer["outputSpeech"]["ssml"]).startswith(topic.answer)
+    assert answer["card"]["title"] == topic.title
+    assert answer["shouldEndSession"] is False
+    assert question["response"]["sessionAttributes"]
+
+    # SKILL_ID is set in the probe's environment, as the template sets it.
+    assert foreign == {"error": "WrongApplication"}
+
+
+def test_cold_start(task_dir, record_property, capsys):
+    """Median of three fresh processes; the numbers go to the test report (and stdout with -s)."""
+    numbers = check_lambda.cold_start(task_dir, runs=3)
+    for key, value in vars(numbers).items():
+        record_property(key, value)
+    with capsys.disabled():
+        print(f"\n[lambda cold start] python {numbers.python}: import {numbers.import_ms:.0f} ms, "
+              f"import + first response {numbers.first_response_ms:.0f} ms, "
+              f"process {numbers.process_ms:.0f} ms, warm {numbers.warm_ms:.1f} ms")
+    # Lambda's init phase is capped at 10 s; anything near that would be a regression worth a look.
+    assert numbers.first_response_ms < 5000
