@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run serve test models ask bench-load clean
+.PHONY: install run serve test models ask bench bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -37,6 +37,10 @@ ask: install
 ## Regenerate interaction_model/*.json from skill/content.json.
 models: install
 	$(BIN)/python -m skill.models --write
+
+## All benchmarks side by side with their baselines; rewrites the table in BENCHMARKS.md.
+bench: install
+	$(BIN)/python -m bench.run --write
 
 ## Load test of the production webhook (gunicorn + verification) with wrk; needs `apt-get install wrk`.
 bench-load: install
