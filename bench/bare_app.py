@@ -1,14 +1,15 @@
-"""The webhook baseline: a bare Flask route that returns a fixed skill response, nothing else."""
+"""The webhook baseline: a bare Flask route that returns the same JSON our skill answers, nothing else."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from flask import Flask, Response
 
-BODY = json.dumps({"version": "1.0", "response": {
-    "outputSpeech": {"type": "SSML", "ssml": "<speak>" + "Hello world. " * 30 + "</speak>"},
-    "shouldEndSession": True}})
+from skill.skill import invoke
+from tests import envelopes
+
+# Our skill's real answer to the benchmark's question, computed once at start-up.
+BODY = json.dumps(invoke(envelopes.envelope(envelopes.intent("WhereItSpreadsIntent"))), separators=(",", ":"))
 
 app = Flask(__name__)
 
@@ -23,4 +24,21 @@ def health() -> Response:
     return Response('{"status": "ok"}', mimetype="application/json")
 
 
-__all__ = ["app", "Path"]
+
+
+# A second baseline for context: the SDK's own hello-world skill behind a plain
+# Flask route (no verification), i.e. what any ask-sdk webhook pays per request.
+sdk_app = Flask("sdk_hello")
+
+
+@sdk_app.post("/alexa")
+def sdk_alexa() -> Response:
+    from flask import request
+
+    from bench.hello import handler
+    return Response(json.dumps(handler(json.loads(request.get_data()), None)), mimetype="application/json")
+
+
+@sdk_app.get("/health")
+def sdk_health() -> Response:
+    return Response('{"status": "ok"}', mimetype="application/json")

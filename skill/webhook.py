@@ -42,6 +42,15 @@ class BadRequest(Exception):
         self.reason = reason
 
 
+def compact_json(data: Any) -> str:
+    """The skill's response as Alexa reads it: compact and unsorted.
+
+    Flask's jsonify sorts keys on every response; nothing here needs that, and
+    on a topic answer it cost about a tenth of the webhook's time.
+    """
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
 def parse_body(body: bytes) -> dict[str, Any]:
     """The envelope as a dict, or BadRequest for anything that is not a JSON object."""
     try:
@@ -103,17 +112,18 @@ def create_app(*, mode: str = DEVELOPMENT, skill_ids: str | None = None,
             envelope = parse_body(body)
             g.summary = request_summary(envelope)
             if verifier is not None:
-                verify(verifier, body, envelope)
-            try:
-                check_application_id(envelope, allowed)
-            except WrongApplication as exc:
-                raise BadRequest(str(exc)) from None
+                verify(verifier, body, envelope)  # checks the skill id too
+            else:
+                try:
+                    check_application_id(envelope, allowed)
+                except WrongApplication as exc:
+                    raise BadRequest(str(exc)) from None
             result = run_skill(invoke, envelope)
         except BadRequest as exc:
             g.outcome = exc.reason.replace(" ", "_")
             return jsonify(error=exc.reason), 400
         g.outcome = "ok"
-        return jsonify(result), 200
+        return Response(compact_json(result), status=200, mimetype="application/json")
 
     @app.get("/health")
     def health() -> tuple[Response, int]:
