@@ -8,8 +8,9 @@
     build/skill-package/assets/images/{small,large}-icon.png      drawn by deploy.icons
 
 The manifest source, ``deploy/skill.json``, names no fact that another file
-owns: ``{skill_name}``, ``{invocation_name}`` and ``{emergency_number}`` are
-filled from ``skill/content.json`` (the last one per locale). The endpoint is
+owns: ``{skill_name}``, ``{invocation_name}``, ``{source}`` (the cited article)
+and ``{emergency_number}`` are filled from ``skill/content.json`` (the last one
+per locale). The endpoint is
 added here too: ``--lambda-arn`` (the ``SkillFunctionArn`` output of the SAM
 stack) or ``--https-url`` (a self-hosted ``make serve`` behind TLS). With
 neither, the manifest has no endpoint: enough to create the skill and get its
@@ -99,7 +100,9 @@ def build_manifest(content: Content = CONTENT, *, lambda_arn: str | None = None,
     if lambda_arn and https_url:
         raise PackagingError("give either a Lambda ARN or an HTTPS URL, not both")
     raw = json.loads(source.read_text(encoding="utf-8"))
-    shared = {"skill_name": content.skill_name, "invocation_name": content.invocation_name}
+    source = content.source
+    shared = {"skill_name": content.skill_name, "invocation_name": content.invocation_name,
+              "source": f'"{source["title"]}" ({source["date"]})'}
     manifest = copy.deepcopy(raw)
     body = manifest["manifest"]
     locales = body["publishingInformation"]["locales"]
