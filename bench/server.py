@@ -21,6 +21,48 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class ServerError(RuntimeError):
+    """The server exited or never answered /health."""
+
+
+def wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 20.0) -> None:
+    """Poll ``base/health`` until it answers 200; raise if the process dies or time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise ServerError(f"server exited with {proc.returncode}")
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(f"{base}/health", timeout=1).ok:
+                return
+        if time.monotonic() > deadline:
+            raise ServerError(f"server did not answer {base}/health within {timeout:.0f} s")
+        time.sleep(0.1)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Terminate, then kill if it lingers."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
+def running(argv: list[str], base: str, *, cwd: Path = ROOT, env: dict[str, str] | None = None,
+            log: Path | None = None, timeout: float = 20.0) -> Iterator[subprocess.Popen]:
+    """Start a server process, wait until ``base`` is healthy, stop it afterwards."""
+    with open(log, "wb") if log else contextlib.nullcontext(subprocess.DEVNULL) as out:
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=out)
+        try:
+            wait_healthy(base, proc, timeout)
+            yield proc
+        finally:
+            stop(proc)
+
+
 @contextlib.contextmanager
 def gunicorn(app: str, env: dict[str, str] | None = None, workers: int = 2,
              log: Path | None = None, timeout: float = 20.0) -> Iterator[str]:
@@ -28,27 +70,7 @@ def gunicorn(app: str, env: dict[str, str] | None = None, workers: int = 2,
     port = free_port()
     settings = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port),
                 "WEB_CONCURRENCY": str(workers), "PYTHONPATH": str(ROOT), **(env or {})}
-    out = open(log, "wb") if log else subprocess.DEVNULL
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), app],
-                            cwd=ROOT, env=settings, stdout=out, stderr=out)
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {proc.returncode}")
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(f"{base}/health", timeout=1).ok:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not start in time")
-            time.sleep(0.1)
+    argv = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), app]
+    with running(argv, base, env=settings, log=log, timeout=timeout):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        if log:
-            out.close()

@@ -9,22 +9,20 @@ forgets to copy, or a health check that cannot pass, fails here.
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from bench.server import free_port, running
 from tests.envelopes import APP_ID
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -167,12 +165,6 @@ def test_dockerignore_keeps_the_context_small():
 
 # --- the image's layout, run here --------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def image_tree(instructions, into: Path) -> Path:
     """Rebuild /app from the Dockerfile's WORKDIR and COPY lines; returns the workdir."""
     workdir = into / only(instructions, "WORKDIR").args.lstrip("/")
@@ -212,26 +204,9 @@ def test_the_image_command_serves_and_passes_its_healthcheck(instructions, tmp_p
            "WEB_CONCURRENCY": "1", "SKILL_ID": APP_ID}
     argv = only(instructions, "CMD").exec_form()
     argv[0] = shutil.which(argv[0], path=env["PATH"])
-    log = tmp_path / "gunicorn.log"
-    with open(log, "wb") as out:
-        server = subprocess.Popen(argv, cwd=app, env=env, stdout=out, stderr=out)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert server.poll() is None, log.read_text(errors="replace")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as reply:
-                    health = json.loads(reply.read())
-                    break
-            assert time.monotonic() < deadline, "the image's command did not start"
-            time.sleep(0.2)
-        assert health == {"status": "ok", "mode": "production"}
+    base = f"http://127.0.0.1:{port}"
+    with running(argv, base, cwd=app, env=env, log=tmp_path / "gunicorn.log", timeout=30):
+        with urllib.request.urlopen(f"{base}/health", timeout=2) as reply:
+            assert json.loads(reply.read()) == {"status": "ok", "mode": "production"}
         assert healthcheck(instructions, port) == 0
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
     assert healthcheck(instructions, port) != 0     # nothing listening: unhealthy

@@ -31,17 +31,15 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
+from bench.server import free_port, running
 from tests.conftest import parse_ssml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,51 +108,13 @@ def install_if_stale(npm: str) -> None:
     STAMP.write_text(digest + "\n")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_health(base: str, proc: subprocess.Popen, log: Path, deadline_s: float = 20) -> bool:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False
-        try:
-            with urllib.request.urlopen(f"{base}/health", timeout=1) as reply:
-                if reply.status == 200:
-                    return True
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"dev webhook did not answer /health within {deadline_s}s:\n{log.read_text()[-3000:]}")
-
-
-def start_webhook(log: Path) -> tuple[subprocess.Popen, str]:
-    """The dev webhook on a free loopback port; a few tries in case a port is taken meanwhile."""
-    env = {k: v for k, v in os.environ.items() if k != "SKILL_ID"}  # virtual-alexa makes up its app id
+def webhook_argv_env() -> tuple[list[str], dict[str, str], str]:
+    """The dev webhook on a free loopback port, accepting any skill id (virtual-alexa makes one up)."""
+    env = {k: v for k, v in os.environ.items() if k != "SKILL_ID"}
     env["LOG_LEVEL"] = "WARNING"
-    for _ in range(3):
-        port = free_port()
-        with log.open("w") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "skill.webhook", "--host", "127.0.0.1",
-                                     "--port", str(port)], cwd=ROOT, env=env,
-                                    stdout=out, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        if wait_for_health(base, proc, log):
-            return proc, base
-        proc.wait()
-    pytest.fail(f"dev webhook would not start:\n{log.read_text()[-3000:]}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    port = free_port()
+    argv = [sys.executable, "-m", "skill.webhook", "--host", "127.0.0.1", "--port", str(port)]
+    return argv, env, f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")
@@ -165,13 +125,11 @@ def run(tmp_path_factory) -> Iterator[dict[str, Any]]:
         pytest.skip("virtual-alexa interop needs node and npm on PATH")
     ensure_node_modules(npm)
     log = tmp_path_factory.mktemp("interop") / "webhook.log"
-    proc, base = start_webhook(log)
-    try:
+    argv, server_env, base = webhook_argv_env()
+    with running(argv, base, env=server_env, log=log):
         env = {**os.environ, "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE": "1"}
         done = subprocess.run([node, "drive.js", f"{base}/alexa", str(MODEL)], cwd=INTEROP, env=env,
                               capture_output=True, text=True, timeout=60)
-    finally:
-        stop(proc)
     records = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     kinds: dict[str, Any] = {}
     for record in records:
