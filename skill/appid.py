@@ -1,4 +1,7 @@
-"""Which skill a request is for: kept apart from verification so Lambda stays light."""
+"""Reading raw envelopes safely, and which skill a request is for.
+
+Kept apart from verification (which imports cryptography) so Lambda stays light.
+"""
 from __future__ import annotations
 
 from typing import Any, Collection, Mapping
@@ -13,13 +16,24 @@ def parse_skill_ids(value: str | None) -> frozenset[str]:
     return frozenset(part.strip() for part in (value or "").split(",") if part.strip())
 
 
+def dig(obj: Any, *keys: str) -> Any:
+    """``obj[k1][k2]...`` through Mappings only; None if any level is missing or odd.
+
+    Envelopes arrive from the network before any validation, so every level
+    may be of any JSON type.
+    """
+    for key in keys:
+        if not isinstance(obj, Mapping):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
 def application_id(envelope: Mapping[str, Any]) -> str | None:
     """The application id from ``context.System``, falling back to ``session``."""
     for path in (("context", "System", "application", "applicationId"),
                  ("session", "application", "applicationId")):
-        node: Any = envelope
-        for key in path:
-            node = node.get(key) if isinstance(node, Mapping) else None
+        node = dig(envelope, *path)
         if isinstance(node, str):
             return node
     return None

@@ -42,7 +42,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509 import verification as x509v
 
-from .appid import application_id, parse_skill_ids
+from .appid import application_id, dig, parse_skill_ids
 
 __all__ = [
     "VerificationError",
@@ -85,15 +85,6 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _lookup(obj: Any, *keys: str) -> Any:
-    """``obj[k1][k2]...`` through Mappings only; None if any level is missing or odd."""
-    for key in keys:
-        if not isinstance(obj, Mapping):
-            return None
-        obj = obj.get(key)
-    return obj
-
-
 # --- pure checks -------------------------------------------------------------
 
 # Scheme and host are case-insensitive, the port may only be 443. The path is
@@ -132,7 +123,7 @@ def check_application_id(envelope: Mapping[str, Any], allowed: Collection[str]) 
 
 def check_timestamp(envelope: Mapping[str, Any], now: datetime) -> None:
     """Refuse replays: ``request.timestamp`` within 150 s of now (1 h for skill events)."""
-    raw = _lookup(envelope, "request", "timestamp")
+    raw = dig(envelope, "request", "timestamp")
     if raw is None:
         raise VerificationError("missing timestamp")
     if not isinstance(raw, str) or len(raw) > 64:
@@ -144,7 +135,7 @@ def check_timestamp(envelope: Mapping[str, Any], now: datetime) -> None:
         age = now - stamp
     except (ValueError, OverflowError):
         raise VerificationError("bad timestamp") from None
-    request_type = _lookup(envelope, "request", "type")
+    request_type = dig(envelope, "request", "type")
     tolerance = (
         SKILL_EVENT_TOLERANCE
         if isinstance(request_type, str) and request_type.startswith("AlexaSkillEvent.")
