@@ -17,7 +17,7 @@ COPY requirements.txt ./
 RUN pip install -r requirements.txt
 
 # Only what the server runs; owned by root, so the server cannot change its own code.
-COPY gunicorn.conf.py ./
+COPY webhook/ ./webhook/
 COPY skill/ ./skill/
 
 RUN groupadd --system --gid 10001 skill \
@@ -31,4 +31,4 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
     CMD ["python", "-c", "import os, sys, urllib.request; sys.exit(0 if urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('PORT', '8080')}/health\", timeout=2).status == 200 else 1)"]
 
-CMD ["gunicorn", "-c", "gunicorn.conf.py", "skill.webhook:production_app()"]
+CMD ["gunicorn", "-c", "webhook/gunicorn.conf.py", "webhook.app:production_app()"]

@@ -20,11 +20,11 @@ install: $(STAMP)
 
 ## Development server on 127.0.0.1:$(PORT), no request verification.
 run: install
-	$(BIN)/python -m skill.webhook --host 127.0.0.1 --port $(PORT)
+	$(BIN)/python -m simulator.devserver --host 127.0.0.1 --port $(PORT)
 
 ## Production webhook under gunicorn: verifies every request; needs SKILL_ID.
 serve: install
-	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py 'skill.webhook:production_app()'
+	PORT=$(PORT) $(BIN)/gunicorn -c webhook/gunicorn.conf.py 'webhook.app:production_app()'
 
 ## The whole test suite.
 test: install
@@ -36,7 +36,7 @@ ask: install
 
 ## Regenerate interaction_model/*.json from skill/content.json.
 models: install
-	$(BIN)/python -m skill.models --write
+	$(BIN)/python -m deploy.models --write
 
 ## All benchmarks side by side with their baselines; rewrites the table in BENCHMARKS.md.
 bench: install

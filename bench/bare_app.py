@@ -6,7 +6,7 @@ import json
 from flask import Flask, Response
 
 from skill.skill import invoke
-from tests import envelopes
+from testkit import envelopes
 
 # Our skill's real answer to the benchmark's question, computed once at start-up.
 BODY = json.dumps(invoke(envelopes.envelope(envelopes.intent("WhereItSpreadsIntent"))), separators=(",", ":"))

@@ -21,9 +21,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.pki import CERT_URL, SKILL_ID, load_key, write_pki
-from bench.server import gunicorn
-from tests import envelopes as E
-from tests.alexa_certs import envelope_body, sign_body
+from testkit.server import gunicorn
+from testkit import envelopes as E
+from testkit.alexa_certs import envelope_body, sign_body
 
 LEVELS = (1, 8, 32)
 LUA = """

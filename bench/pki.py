@@ -13,7 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.alexa_certs import CERT_URL, SKILL_ID, make_pki
+from testkit.alexa_certs import CERT_URL, SKILL_ID, make_pki
 
 __all__ = ["CERT_URL", "SKILL_ID", "write_pki", "load_root", "load_chain", "load_key"]
 

@@ -28,7 +28,7 @@ import requests
 from bench import hello
 from bench.load import run_wrk, wrk_script
 from bench.pki import CERT_URL, SKILL_ID, load_key, write_pki
-from bench.server import gunicorn
+from testkit.server import gunicorn
 from bench.timing import alternate, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +49,7 @@ def verdict(ok: bool) -> str:
 # 1. ------------------------------------------------------------------------
 def per_request() -> Table:
     import lambda_handler
-    from tests import envelopes as E
+    from testkit import envelopes as E
     logging.disable(logging.INFO)
     question = E.envelope(E.intent("WhereItSpreadsIntent"))
     c = alternate(lambda: lambda_handler.handler(question, None), lambda: hello.handler(question, None),
@@ -141,9 +141,9 @@ def verification() -> Table:
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     from threading import Thread
 
-    from skill.verification import HttpFetcher, Verifier
-    from tests import envelopes as E
-    from tests.alexa_certs import default_pki, signed_request
+    from webhook.verification import HttpFetcher, Verifier
+    from testkit import envelopes as E
+    from testkit.alexa_certs import default_pki, signed_request
 
     pki = default_pki()
 
@@ -193,7 +193,7 @@ def verification() -> Table:
 # 5. ------------------------------------------------------------------------
 def nlu() -> Table:
     from simulator.nlu import InteractionModel
-    from tests.envelopes import LOCALES
+    from testkit.envelopes import LOCALES
     start = time.perf_counter()
     models = {loc: InteractionModel.load(ROOT / "interaction_model" / f"{loc}.json") for loc in LOCALES}
     load_ms = (time.perf_counter() - start) * 1000 / len(LOCALES)

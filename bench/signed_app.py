@@ -3,7 +3,7 @@
 Production code takes trust roots only as a constructor argument and never from
 settings; this module is the one place that injects a test root, read from the
 directory ``bench.pki`` wrote (``BENCH_PKI_DIR``). Run it with gunicorn:
-``gunicorn -c gunicorn.conf.py bench.signed_app:app``.
+``gunicorn -c webhook/gunicorn.conf.py bench.signed_app:app``.
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 
 from bench.pki import CERT_URL, SKILL_ID, load_chain, load_root
-from skill.verification import Verifier
-from skill.webhook import PRODUCTION, create_app, configure_logging
+from webhook.verification import Verifier
+from webhook.app import PRODUCTION, create_app, configure_logging
 
 PKI_DIR = Path(os.environ["BENCH_PKI_DIR"])
 _CHAIN = load_chain(PKI_DIR)

@@ -5,8 +5,8 @@
 1. ``pip install --target`` the pins of ``requirements-lambda.txt`` as wheels
    for Lambda's ``python3.12`` on ``x86_64`` (whatever Python runs this), and
    fail if pip brought anything that is not pinned there;
-2. add ``lambda_handler.py`` and the ``skill`` package, less the modules only
-   the webhook or development use (``SKIPPED_SKILL_MODULES``);
+2. add ``lambda_handler.py`` and the whole ``skill`` package (the voice app
+   only: the web host, the simulator and the build tools live elsewhere);
 3. zip it reproducibly: entries sorted, every timestamp 1980-01-01, every file
    mode 0644, no ``__pycache__``, no console scripts, and none of the
    dist-info files that vary between installs (``RECORD``, ``INSTALLER``,
@@ -35,12 +35,6 @@ DEFAULT_OUT = ROOT / "dist" / "lambda.zip"
 PYTHON_VERSION = "3.12"
 PLATFORM = "manylinux2014_x86_64"
 
-# skill/ modules that Lambda never imports, and why they stay out of the zip.
-SKIPPED_SKILL_MODULES = {
-    "webhook.py": "the Flask app for self-hosting; Lambda has no HTTP server",
-    "verification.py": "request-signature checks for the webhook; needs cryptography and requests",
-    "models.py": "generates interaction_model/*.json at development time",
-}
 # dist-info files that differ between two installs of the same wheel, or that
 # only pip's own bookkeeping reads.
 VOLATILE_METADATA = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
@@ -108,10 +102,9 @@ def install_dependencies(site: Path, requirements: Path = REQUIREMENTS) -> dict[
 
 
 def copy_app(staging: Path, root: Path = ROOT) -> None:
-    """Copy the Lambda entry point and the skill package (less SKIPPED_SKILL_MODULES)."""
+    """Copy the Lambda entry point and the whole skill package."""
     shutil.copyfile(root / "lambda_handler.py", staging / "lambda_handler.py")
-    shutil.copytree(root / "skill", staging / "skill",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", *SKIPPED_SKILL_MODULES))
+    shutil.copytree(root / "skill", staging / "skill", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
 def _shipped(path: Path, staging: Path) -> bool:

@@ -34,7 +34,7 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from skill.content import CONTENT, Content
-from skill.models import MODELS_DIR, stale_models
+from deploy.models import MODELS_DIR, stale_models
 
 from . import icons
 

@@ -8,7 +8,7 @@ import pytest
 
 import lambda_handler
 from skill.speech import plain_text
-from skill.webhook import create_app
+from webhook.app import create_app
 
 
 def via_lambda(env: dict[str, Any]) -> dict[str, Any]:

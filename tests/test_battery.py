@@ -14,10 +14,10 @@ import pytest
 import requests
 
 from bench.pki import load_key, write_pki
-from bench.server import gunicorn
+from testkit.server import gunicorn
 from skill.speech import plain_text
-from tests import envelopes as E
-from tests.alexa_certs import SKILL_ID, envelope_body, signed_headers
+from testkit import envelopes as E
+from testkit.alexa_certs import SKILL_ID, envelope_body, signed_headers
 from tests.conftest import parse_ssml
 
 

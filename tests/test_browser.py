@@ -21,7 +21,7 @@ expect = sync_api.expect
 
 from werkzeug.serving import make_server  # noqa: E402
 
-from skill.webhook import create_app  # noqa: E402
+from simulator.devserver import create_dev_app  # noqa: E402
 
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -43,7 +43,7 @@ FOCUS = """() => {
 
 @pytest.fixture(scope="module")
 def base_url():
-    server = make_server("127.0.0.1", 0, create_app(mode="development"), threaded=True)
+    server = make_server("127.0.0.1", 0, create_dev_app(), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.server import free_port, running
-from tests.envelopes import APP_ID
+from testkit.server import free_port, running
+from testkit.envelopes import APP_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
@@ -142,7 +142,7 @@ def test_listens_on_all_interfaces_at_the_exposed_port(instructions):
 
 def test_cmd_is_exactly_make_serve(instructions):
     assert only(instructions, "CMD").exec_form() == serve_command() == [
-        "gunicorn", "-c", "gunicorn.conf.py", "skill.webhook:production_app()"]
+        "gunicorn", "-c", "webhook/gunicorn.conf.py", "webhook.app:production_app()"]
     assert not any(i.keyword == "ENTRYPOINT" for i in instructions)
 
 
@@ -196,7 +196,7 @@ def healthcheck(instructions, port: int) -> int:
 
 def test_the_image_command_serves_and_passes_its_healthcheck(instructions, tmp_path):
     app = image_tree(instructions, tmp_path)
-    assert not (app / "tests").exists() and (app / "skill" / "webhook.py").exists()
+    assert not (app / "tests").exists() and (app / "webhook" / "app.py").exists()
     port = free_port()
     venv_bin = str(Path(sys.executable).parent)
     env = {"PATH": f"{venv_bin}:/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8",

@@ -20,7 +20,7 @@ import lambda_handler
 from deploy import check_lambda, package_lambda
 from skill.content import CONTENT
 from skill.speech import plain_text
-from tests import envelopes as E
+from testkit import envelopes as E
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -173,13 +173,11 @@ def test_ships_exactly_the_pinned_runtime(built):
     assert "lambda_handler.py" in names and "skill/content.json" in names
 
 
-def test_ships_the_skill_less_webhook_modules(built):
+def test_ships_the_whole_skill_package(built):
     with zipfile.ZipFile(built) as archive:
         shipped = {n for n in archive.namelist() if n.startswith("skill/")}
     in_repo = {f"skill/{p.name}" for p in (ROOT / "skill").iterdir() if p.is_file() and p.suffix != ".pyc"}
-    skipped = {f"skill/{name}" for name in package_lambda.SKIPPED_SKILL_MODULES}
-    assert skipped <= in_repo
-    assert shipped == in_repo - skipped
+    assert shipped == in_repo
 
 
 def test_a_dependency_left_unpinned_is_refused(tmp_path):

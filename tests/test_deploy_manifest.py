@@ -16,7 +16,7 @@ from PIL import Image
 
 from deploy import package_skill as P
 from skill.content import CONTENT
-from skill.models import MODELS_DIR
+from deploy.models import MODELS_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 # Written here, not read from content.json: this is what the content must say.

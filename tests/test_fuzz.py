@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skill.content import CONTENT
-from skill.verification import Verifier
-from skill.webhook import create_app
-from tests import envelopes as E
-from tests.alexa_certs import SKILL_ID, default_pki
+from webhook.verification import Verifier
+from webhook.app import create_app
+from testkit import envelopes as E
+from testkit.alexa_certs import SKILL_ID, default_pki
 
 DEV = create_app(mode="development").test_client()
 

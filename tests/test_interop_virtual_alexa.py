@@ -39,7 +39,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from bench.server import free_port, running
+from testkit.server import free_port, running
 from tests.conftest import parse_ssml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,7 +113,7 @@ def webhook_argv_env() -> tuple[list[str], dict[str, str], str]:
     env = {k: v for k, v in os.environ.items() if k != "SKILL_ID"}
     env["LOG_LEVEL"] = "WARNING"
     port = free_port()
-    argv = [sys.executable, "-m", "skill.webhook", "--host", "127.0.0.1", "--port", str(port)]
+    argv = [sys.executable, "-m", "simulator.devserver", "--host", "127.0.0.1", "--port", str(port)]
     return argv, env, f"http://127.0.0.1:{port}"
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from skill.content import CONTENT
 from skill.handlers import handled_intents
-from skill.models import MODELS_DIR, build_model, stale_models
-from tests.envelopes import LOCALES
+from deploy.models import MODELS_DIR, build_model, stale_models
+from testkit.envelopes import LOCALES
 
 LAUNCH_WORDS = {"ask", "open", "tell", "launch", "alexa", "skill", "load", "begin", "enable",
                 "start", "play", "resume", "run", "use", "talk"}

@@ -16,8 +16,8 @@ import pytest
 
 from simulator.nlu import InteractionModel
 from simulator.normalize import normalize
-from skill.models import MODELS_DIR
-from tests.envelopes import LOCALES
+from deploy.models import MODELS_DIR
+from testkit.envelopes import LOCALES
 
 HERE = Path(__file__).parent
 FALLBACK = "AMAZON.FallbackIntent"

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from skill.verification import Verifier
-from skill.webhook import ConfigurationError, create_app
-from tests import envelopes as E
-from tests.alexa_certs import CERT_URL, SKILL_ID, default_pki, envelope_body, make_pki, signed_headers, utcnow
+from webhook.verification import Verifier
+from webhook.app import ConfigurationError, create_app
+from testkit import envelopes as E
+from testkit.alexa_certs import CERT_URL, SKILL_ID, default_pki, envelope_body, make_pki, signed_headers, utcnow
 
 
 class CountingFetcher:
@@ -106,10 +106,10 @@ def test_other_skill_is_refused_before_the_skill_runs(client):
 
 
 def test_refusals_are_logged_with_the_reason_and_no_user_data(client, caplog):
-    caplog.set_level("INFO", logger="skill.webhook")
+    caplog.set_level("INFO", logger="webhook.app")
     body, _ = signed(E.launch())
     refused(client, body, signed_headers(body, key=make_pki("Forger").leaf_key))
-    line = [r.getMessage() for r in caplog.records if r.name == "skill.webhook"][-1]
+    line = [r.getMessage() for r in caplog.records if r.name == "webhook.app"][-1]
     assert "status=400" in line and "signature_mismatch" in line
     assert E.USER_ID not in line and E.DEVICE_ID not in line
 
@@ -125,7 +125,7 @@ def test_no_simulator_page_in_production(client):
 
 
 def test_production_app_reads_settings_from_the_environment(monkeypatch):
-    from skill.webhook import production_app
+    from webhook.app import production_app
     monkeypatch.setenv("SKILL_ID", f"{SKILL_ID},amzn1.ask.skill.second")
     app = production_app()
     assert app.config["MODE"] == "production"

@@ -12,8 +12,8 @@ import lambda_handler
 from simulator import cli
 from simulator.client import Conversation, InProcessTarget
 from simulator.nlu import InteractionModel
-from skill.models import MODELS_DIR
-from tests.envelopes import LOCALES
+from deploy.models import MODELS_DIR
+from testkit.envelopes import LOCALES
 
 
 def run_cli(*argv: str) -> list[dict]:

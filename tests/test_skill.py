@@ -12,7 +12,7 @@ import pytest
 import lambda_handler
 
 from skill.content import CONTENT
-from tests import envelopes as E
+from testkit import envelopes as E
 from tests.conftest import card, ends, parse_ssml, reprompt, speech, ssml
 
 DOCTOR_LINES = CONTENT.prompts["doctor_lines"]

@@ -1,4 +1,4 @@
-"""skill.verification: every Alexa request check, both ways, offline."""
+"""webhook.verification: every Alexa request check, both ways, offline."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import EnvironHeaders
 
-from skill.verification import (
+from webhook.verification import (
     HttpFetcher,
     VerificationError,
     Verifier,
@@ -26,7 +26,7 @@ from skill.verification import (
     check_timestamp,
     parse_skill_ids,
 )
-from tests.alexa_certs import (
+from testkit.alexa_certs import (
     CERT_URL,
     OTHER_SKILL_ID,
     SKILL_ID,

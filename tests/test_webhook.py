@@ -5,8 +5,8 @@ import logging
 
 import pytest
 
-from skill.webhook import MAX_BODY_BYTES, create_app
-from tests import envelopes as E
+from webhook.app import MAX_BODY_BYTES, create_app
+from testkit import envelopes as E
 
 
 def test_health(dev_client):
@@ -82,9 +82,9 @@ def test_development_mode_says_so_loudly(caplog):
 
 
 def test_one_log_line_per_request_without_user_data(dev_client, caplog):
-    caplog.set_level(logging.INFO, logger="skill.webhook")
+    caplog.set_level(logging.INFO, logger="webhook.app")
     dev_client.post("/alexa", json=E.envelope(E.intent("GlossaryIntent", {"term": E.slot("term", "denosumab")})))
-    lines = [r.getMessage() for r in caplog.records if r.name == "skill.webhook"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "webhook.app"]
     assert len(lines) == 1
     assert "type=IntentRequest intent=GlossaryIntent locale=en-US" in lines[0]
     assert "outcome=ok" in lines[0] and "latency_ms=" in lines[0]

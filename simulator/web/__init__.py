@@ -1,7 +1,7 @@
 """The browser simulator: a page and a JSON endpoint over the CLI's NLU and sessions.
 
-Development only: skill.webhook registers this blueprint in development mode and
-never imports it in production.  ``GET /`` serves the page; ``POST
+Development only: simulator.devserver mounts this blueprint on the development webhook;
+production never imports it.  ``GET /`` serves the page; ``POST
 /simulator/turn`` takes ``{"utterance", "locale", "session"}`` and answers the
 turn record (``client.RECORD_KEYS``) plus ``request``, ``response``, ``notes``
 and ``session``.  The server keeps no conversation memory: ``session`` is the

@@ -66,11 +66,11 @@ def running(argv: list[str], base: str, *, cwd: Path = ROOT, env: dict[str, str]
 @contextlib.contextmanager
 def gunicorn(app: str, env: dict[str, str] | None = None, workers: int = 2,
              log: Path | None = None, timeout: float = 20.0) -> Iterator[str]:
-    """Run ``gunicorn -c gunicorn.conf.py APP`` on 127.0.0.1; yields its base URL."""
+    """Run ``gunicorn -c webhook/gunicorn.conf.py APP`` on 127.0.0.1; yields its base URL."""
     port = free_port()
     settings = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port),
                 "WEB_CONCURRENCY": str(workers), "PYTHONPATH": str(ROOT), **(env or {})}
     base = f"http://127.0.0.1:{port}"
-    argv = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), app]
+    argv = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "webhook" / "gunicorn.conf.py"), app]
     with running(argv, base, env=settings, log=log, timeout=timeout):
         yield base

@@ -6,11 +6,12 @@ envelope; ``GET /health`` says the service is up and in which mode.
 Production mode (``production_app``, run by ``make serve`` under gunicorn)
 verifies every request's signature, certificate chain, timestamp and skill id
 before the skill runs, and refuses to start without ``SKILL_ID``. Development
-mode (``make run``) checks no signatures, and says so loudly at start-up.
+mode checks no signatures, and says so loudly at start-up; ``make run`` serves
+it through ``simulator.devserver``, which adds the browser page. This package
+never imports the simulator.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
@@ -20,14 +21,14 @@ from typing import TYPE_CHECKING, Any, Callable
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from .appid import WrongApplication, check_application_id, parse_skill_ids
-from .logs import request_summary
-from .skill import invoke as invoke_skill
+from skill.appid import WrongApplication, check_application_id, parse_skill_ids
+from skill.logs import request_summary
+from skill.skill import invoke as invoke_skill
 
 if TYPE_CHECKING:  # the verifier pulls in cryptography: only production needs it
     from .verification import Verifier
 
-log = logging.getLogger("skill.webhook")
+log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024  # real Alexa requests are a few KiB
 DEVELOPMENT, PRODUCTION = "development", "production"
@@ -134,9 +135,6 @@ def create_app(*, mode: str = DEVELOPMENT, skill_ids: str | None = None,
         g.outcome = (exc.name or "error").lower().replace(" ", "_")
         return jsonify(error=exc.name), exc.code or 500
 
-    if mode == DEVELOPMENT:  # the browser simulator at GET /; production never imports it
-        from simulator.web import create_blueprint
-        app.register_blueprint(create_blueprint(invoke, skill_id=min(allowed, default=None)))
     return app
 
 
@@ -156,7 +154,7 @@ def configure_logging() -> None:
 
 
 def production_app() -> Flask:
-    """The gunicorn entry (``skill.webhook:production_app()``): settings from the environment."""
+    """The gunicorn entry (``webhook.app:production_app()``): settings from the environment."""
     configure_logging()
     return create_app(mode=PRODUCTION, skill_ids=os.environ.get("SKILL_ID"))
 
@@ -172,18 +170,3 @@ def run_skill(invoke: Invoke, envelope: dict[str, Any]) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - every escape is a malformed request
         log.warning("envelope rejected by the SDK: %s", type(exc).__name__)
         raise BadRequest("malformed request envelope") from None
-
-
-def main(argv: list[str] | None = None) -> None:
-    """``python -m skill.webhook``: the development server (``make run``)."""
-    parser = argparse.ArgumentParser(description="Development webhook for the skill.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=5000)
-    args = parser.parse_args(argv)
-    configure_logging()
-    app = create_app(mode=DEVELOPMENT, skill_ids=os.environ.get("SKILL_ID"))
-    app.run(host=args.host, port=args.port)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,6 +1,6 @@
 """Interaction models generated from the content file, one per locale.
 
-``python -m skill.models --write`` (``make models``) rewrites
+``python -m deploy.models --write`` (``make models``) rewrites
 ``interaction_model/<locale>.json``; ``--check`` exits non-zero when the
 committed files differ from what the content says (tests do the same).
 All five locales share one English model: the article and its phrasing are
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .content import CONTENT, Content
+from skill.content import CONTENT, Content
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "interaction_model"
 

@@ -42,7 +42,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509 import verification as x509v
 
-from .appid import application_id, dig, parse_skill_ids
+from skill.appid import application_id, dig, parse_skill_ids
 
 __all__ = [
     "VerificationError",

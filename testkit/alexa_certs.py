@@ -2,7 +2,7 @@
 
 Builds a root CA -> intermediate -> ``echo-api.amazon.com`` leaf with
 ``cryptography``, shaped like Amazon's real chain (leaf first, then
-intermediates, CA/B-style extensions), so ``skill.verification`` can be
+intermediates, CA/B-style extensions), so ``webhook.verification`` can be
 exercised end to end without the network. Every knob that a check depends on
 (validity window, SAN names, EKU, who signs) is a parameter, so a test can
 break exactly one thing.
@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tests import envelopes
+from testkit import envelopes
 
 ECHO_API_HOST = "echo-api.amazon.com"
 CERT_URL = "https://s3.amazonaws.com/echo.api/echo-api-cert-test.pem"
@@ -250,7 +250,7 @@ def make_envelope(
     request_type: str = "LaunchRequest",
     with_session: bool = True,
 ) -> dict[str, Any]:
-    """A realistic request envelope (see ``tests.envelopes``); timestamp defaults to now."""
+    """A realistic request envelope (see ``testkit.envelopes``); timestamp defaults to now."""
     if timestamp is None:
         timestamp = utcnow()
     if isinstance(timestamp, datetime):
