@@ -3,8 +3,8 @@
 ``python -m deploy.models --write`` (``make models``) rewrites
 ``interaction_model/<locale>.json``; ``--check`` exits non-zero when the
 committed files differ from what the content says (tests do the same).
-All five locales share one English model: the article and its phrasing are
-the same for every English-speaking market.
+All five locales share the article's English; utility intents such as the
+emergency add phrases only some markets use.
 """
 from __future__ import annotations
 
@@ -27,12 +27,16 @@ def _intent(name: str, samples: tuple[str, ...] = (), slots: list[dict[str, str]
     return intent
 
 
-def build_model(content: Content = CONTENT) -> dict[str, Any]:
-    """The ASK interaction model (same for every locale) as a JSON-ready dict."""
+def build_model(content: Content = CONTENT, locale: str = "en-US") -> dict[str, Any]:
+    """The ASK interaction model for one locale, as a JSON-ready dict.
+
+    All locales share the article's English; utility intents add the phrases
+    only some markets use ("ring nine nine nine", "triple zero", "can't do a wee").
+    """
     intents = [_intent(t.intent, t.samples) for t in content.topics]
     intents.append(_intent(content.glossary_intent, content.glossary_samples,
                            [{"name": content.glossary_slot, "type": content.glossary_slot_type}]))
-    intents += [_intent(name, samples) for name, samples in content.utility_intents.items()]
+    intents += [_intent(name, content.samples_for(name, locale)) for name in content.utility_intents]
     intents += [_intent(name) for name in content.builtin_intents]
     values = [{"id": t.id, "name": {"value": t.name, "synonyms": list(t.synonyms)}}
               for t in content.terms]
@@ -53,18 +57,17 @@ def model_path(locale: str, directory: Path = MODELS_DIR) -> Path:
 
 def stale_models(content: Content = CONTENT, directory: Path = MODELS_DIR) -> list[str]:
     """Locales whose committed model is missing or differs from the content."""
-    expected = render(build_model(content))
     return [locale for locale in content.locales
             if not model_path(locale, directory).exists()
-            or model_path(locale, directory).read_text(encoding="utf-8") != expected]
+            or model_path(locale, directory).read_text(encoding="utf-8") != render(build_model(content, locale))]
 
 
 def write_models(content: Content = CONTENT, directory: Path = MODELS_DIR) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
-    text = render(build_model(content))
-    paths = [model_path(locale, directory) for locale in content.locales]
-    for path in paths:
-        path.write_text(text, encoding="utf-8")
+    paths = []
+    for locale in content.locales:
+        paths.append(model_path(locale, directory))
+        paths[-1].write_text(render(build_model(content, locale)), encoding="utf-8")
     return paths
 
 

@@ -19,15 +19,48 @@ DEFAULT_LOCALE = "en-US"
 
 
 @dataclass(frozen=True)
+class Sentence:
+    """One spoken sentence and what it rests on.
+
+    ``quote`` is a short run of the article's own words (at most eight) that the
+    sentence retells; ``safety`` marks the skill's own safety-layer text instead
+    ("doctor" when it already sends the listener to a doctor, "context"
+    otherwise). Exactly one of the two is set, so every sentence is reviewable.
+    """
+
+    say: str
+    quote: str | None = None
+    safety: str | None = None
+
+
+Lines = tuple[Sentence, ...]
+
+
+def sentences(raw: list[Mapping[str, str]]) -> Lines:
+    return tuple(Sentence(**item) for item in raw)
+
+
+def text(lines: Lines) -> str:
+    """The sentences as one paragraph of plain prose."""
+    return " ".join(line.say for line in lines)
+
+
+def ends_with_doctor(lines: Lines) -> bool:
+    """True when the text already closes by sending the listener to a doctor."""
+    return bool(lines) and lines[-1].safety == "doctor"
+
+
+@dataclass(frozen=True)
 class Topic:
     """One point of the article: a short answer, a longer one, and what to offer next."""
 
     id: str
     intent: str
     label: str
-    answer: str
-    more: str
+    answer_lines: Lines
+    more_lines: Lines
     next: str
+    doctor: str
     samples: tuple[str, ...]
     index: int
 
@@ -35,6 +68,14 @@ class Topic:
     def title(self) -> str:
         """Card title: the label with a capital first letter."""
         return self.label[:1].upper() + self.label[1:]
+
+    @property
+    def answer(self) -> str:
+        return text(self.answer_lines)
+
+    @property
+    def more(self) -> str:
+        return text(self.more_lines)
 
 
 @dataclass(frozen=True)
@@ -45,15 +86,31 @@ class Term:
     title: str
     name: str
     synonyms: tuple[str, ...]
-    answer: str
+    answer_lines: Lines
     topic: str
     index: int
+
+    @property
+    def answer(self) -> str:
+        return text(self.answer_lines)
 
 
 @dataclass(frozen=True)
 class LocaleInfo:
+    """What differs by country: the emergency number and department, the crisis line.
+
+    Each number carries the official page it was checked against.
+    """
+
     emergency_number: str
     emergency_spoken: str
+    emergency_department: str
+    emergency_department_written: str
+    emergency_source: str
+    crisis_name: str
+    crisis_number: str
+    crisis_spoken: str
+    crisis_source: str
 
 
 def normalise(text: str) -> str:
@@ -65,14 +122,14 @@ class Content:
     """Read-only view over the parsed ``content.json``."""
 
     def __init__(self, raw: Mapping[str, Any]):
-        self.raw = raw
         self.invocation_name: str = raw["invocation_name"]
         self.skill_name: str = raw["skill_name"]
         self.source: Mapping[str, str] = MappingProxyType(dict(raw["source"]))
         self.prompts: Mapping[str, Any] = MappingProxyType(dict(raw["prompts"]))
         self.topics: tuple[Topic, ...] = tuple(
-            Topic(index=i, samples=tuple(t["samples"]),
-                  **{k: t[k] for k in ("id", "intent", "label", "answer", "more", "next")})
+            Topic(index=i, samples=tuple(t["samples"]), answer_lines=sentences(t["answer"]),
+                  more_lines=sentences(t["more"]),
+                  **{k: t[k] for k in ("id", "intent", "label", "next", "doctor")})
             for i, t in enumerate(raw["topics"])
         )
         glossary = raw["glossary"]
@@ -81,12 +138,16 @@ class Content:
         self.glossary_slot_type: str = glossary["slot_type"]
         self.glossary_samples: tuple[str, ...] = tuple(glossary["samples"])
         self.terms: tuple[Term, ...] = tuple(
-            Term(index=i, synonyms=tuple(t["synonyms"]),
-                 **{k: t[k] for k in ("id", "title", "name", "answer", "topic")})
+            Term(index=i, synonyms=tuple(t["synonyms"]), answer_lines=sentences(t["answer"]),
+                 **{k: t[k] for k in ("id", "title", "name", "topic")})
             for i, t in enumerate(glossary["terms"])
         )
         self.utility_intents: Mapping[str, tuple[str, ...]] = MappingProxyType(
             {u["intent"]: tuple(u["samples"]) for u in raw["utility_intents"]})
+        # Extra samples only some markets say ("ring nine nine nine", "can't do a wee").
+        self.locale_samples: Mapping[str, Mapping[str, tuple[str, ...]]] = MappingProxyType(
+            {u["intent"]: MappingProxyType({loc: tuple(s) for loc, s in u.get("locale_samples", {}).items()})
+             for u in raw["utility_intents"]})
         self.builtin_intents: tuple[str, ...] = tuple(raw["builtin_intents"])
         self.locales: Mapping[str, LocaleInfo] = MappingProxyType(
             {k: LocaleInfo(**v) for k, v in raw["locales"].items()})
@@ -121,10 +182,13 @@ class Content:
         """Locale settings; unknown locales get en-US rather than an error."""
         return self.locales.get(locale or "", self.locales[DEFAULT_LOCALE])
 
-    def doctor_line(self, index: int) -> str:
-        """Vary the see-a-doctor line by answer so it does not grate."""
-        lines = self.prompts["doctor_lines"]
-        return lines[index % len(lines)]
+    def doctor_lines(self, category: str) -> tuple[str, ...]:
+        """The see-a-doctor lines that fit a kind of answer (back pain, tests, treatment...)."""
+        return tuple(self.prompts["doctor_lines"][category])
+
+    def samples_for(self, intent: str, locale: str) -> tuple[str, ...]:
+        """A utility intent's samples in one locale: the shared ones, then that market's own."""
+        return (*self.utility_intents[intent], *self.locale_samples.get(intent, {}).get(locale, ()))
 
     @property
     def all_intents(self) -> tuple[str, ...]:

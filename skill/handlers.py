@@ -22,7 +22,7 @@ from ask_sdk_model.ui import SimpleCard
 from . import replies
 from .content import CONTENT, Term
 from .replies import Reply
-from .speech import RATES, at_rate, clamp_rate
+from .speech import RATES, at_rate, clamp_rate, plain_text
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,16 @@ def last_reply(attrs: dict[str, Any]) -> Reply | None:
             and isinstance(last.get("reprompt"), str):
         return Reply(speech=last["speech"], reprompt=last["reprompt"])
     return None
+
+
+def previous_speech(handler_input: HandlerInput) -> str:
+    """What the listener heard on the last open turn, as plain text (empty if nothing)."""
+    last = last_reply(session_attributes(handler_input))
+    return plain_text(last.speech) if last else ""
+
+
+def request_locale(handler_input: HandlerInput) -> str | None:
+    return getattr(handler_input.request_envelope.request, "locale", None)
 
 
 def resolve_term(slot: Any) -> Term | None:
@@ -123,7 +133,7 @@ class TopicIntentHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         topic = CONTENT.topic_by_intent[intent_name(handler_input)]
-        return render(handler_input, replies.topic_answer(topic))
+        return render(handler_input, replies.topic_answer(topic, previous_speech(handler_input)))
 
 
 class GlossaryIntentHandler(IntentHandler):
@@ -131,17 +141,29 @@ class GlossaryIntentHandler(IntentHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         term = resolve_term(request_slot(handler_input, CONTENT.glossary_slot))
+        previous = previous_speech(handler_input)
         if term is None:
-            return render(handler_input, replies.ask("unknown_term", "unknown_term_reprompt"))
-        return render(handler_input, replies.term_answer(term))
+            return render(handler_input, replies.ask_with_safety_net(
+                "unknown_term", "unknown_term_reprompt", request_locale(handler_input), previous))
+        return render(handler_input, replies.term_answer(term, previous))
 
 
 class EmergencyIntentHandler(IntentHandler):
+    """Red flags come first: the local emergency number, twice, before anything else."""
+
     intents = ("EmergencyIntent",)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        locale = getattr(handler_input.request_envelope.request, "locale", None)
-        return render(handler_input, replies.emergency(locale))
+        return render(handler_input, replies.emergency(request_locale(handler_input)))
+
+
+class CrisisIntentHandler(IntentHandler):
+    """Thoughts of suicide or self-harm: the local crisis line, calmly."""
+
+    intents = ("CrisisIntent",)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return render(handler_input, replies.crisis(request_locale(handler_input)))
 
 
 class YesIntentHandler(IntentHandler):
@@ -151,7 +173,7 @@ class YesIntentHandler(IntentHandler):
         offered = CONTENT.topic_by_id.get(session_attributes(handler_input).get(OFFER))
         if offered is None:
             return render(handler_input, replies.ask("yes_without_offer"))
-        return render(handler_input, replies.topic_answer(offered))
+        return render(handler_input, replies.topic_answer(offered, previous_speech(handler_input)))
 
 
 class NoIntentHandler(IntentHandler):
@@ -168,7 +190,7 @@ class TellMeMoreIntentHandler(IntentHandler):
         topic = CONTENT.topic_by_id.get(session_attributes(handler_input).get(TOPIC))
         if topic is None:
             return render(handler_input, replies.ask("more_without_topic"))
-        return render(handler_input, replies.topic_more(topic))
+        return render(handler_input, replies.topic_more(topic, previous_speech(handler_input)))
 
 
 class RepeatIntentHandler(IntentHandler):
@@ -237,7 +259,8 @@ class FallbackIntentHandler(IntentHandler):
         return is_request_type("IntentRequest")(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        return render(handler_input, replies.ask("fallback", "fallback_reprompt"))
+        return render(handler_input, replies.ask_with_safety_net(
+            "fallback", "fallback_reprompt", request_locale(handler_input), previous_speech(handler_input)))
 
 
 class SessionEndedRequestHandler(AbstractRequestHandler):
@@ -306,6 +329,7 @@ REQUEST_HANDLERS: tuple[AbstractRequestHandler, ...] = (
     CanFulfillIntentRequestHandler(),
     SessionEndedRequestHandler(),
     EmergencyIntentHandler(),
+    CrisisIntentHandler(),
     TopicIntentHandler(),
     GlossaryIntentHandler(),
     YesIntentHandler(),

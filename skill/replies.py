@@ -1,14 +1,20 @@
 """What the skill says, as pure functions of content: no SDK objects here.
 
-Handlers pick a reply; `render` (in handlers) turns it into an Alexa response.
+Handlers pick a reply; the handlers' ``respond`` turns it into an Alexa response.
 Keeping replies pure makes every answer testable and lets Repeat replay the
 exact words later.
+
+``previous`` is the plain text of what the skill said on the last turn. Lines
+that vary (doctor lines, offers, the safety net) never repeat a sentence the
+listener has just heard: only Repeat and "say that slower" say the same thing
+twice.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .content import CONTENT, Content, Term, Topic
+from .content import CONTENT, Content, Lines, Term, Topic, ends_with_doctor, text
 from .speech import join, to_ssml, with_pause
 
 
@@ -37,6 +43,18 @@ class Reply:
         return self.reprompt is None
 
 
+def fresh(candidates: Iterable[str], previous: str) -> str:
+    """The first candidate the listener did not just hear (the first one if all were)."""
+    options = list(candidates)
+    return next((option for option in options if option not in previous), options[0])
+
+
+def rotated(options: tuple[str, ...], start: int) -> list[str]:
+    """The options starting at ``start``: spreads variants across answers."""
+    start %= len(options)
+    return [*options[start:], *options[:start]]
+
+
 def prompt(key: str, content: Content = CONTENT, **values: str) -> str:
     """A prompt from the content file, formatted, as SSML."""
     return to_ssml(content.prompts[key].format(**values))
@@ -47,50 +65,107 @@ def ask(key: str, reprompt_key: str | None = None, content: Content = CONTENT) -
     return Reply(speech=prompt(key, content), reprompt=prompt(reprompt_key or "ask_again", content))
 
 
+def safety_net(locale: str | None, previous: str = "", content: Content = CONTENT) -> str:
+    """One short line with the local emergency number: the last line of defence."""
+    number = content.locale(locale).emergency_spoken
+    return fresh((line.format(number=number) for line in content.prompts["safety_net"]), previous)
+
+
+def ask_with_safety_net(key: str, reprompt_key: str, locale: str | None, previous: str = "",
+                        content: Content = CONTENT) -> Reply:
+    """A prompt for when the skill did not understand, closing with the safety net.
+
+    Alexa never tells the skill what an unmatched request said, so any of
+    these could have been an emergency the model missed.
+    """
+    speech = join(prompt(key, content), to_ssml(safety_net(locale, previous, content)))
+    return Reply(speech=speech, reprompt=prompt(reprompt_key, content))
+
+
 def _source_line(content: Content) -> str:
     return content.prompts["card_source"].format(**content.source)
 
 
-def _answer(text: str, doctor_index: int, title: str, next_topic: Topic,
-            topic_id: str, content: Content) -> Reply:
-    """Answer, pause, see-a-doctor line, then the offer of what to hear next."""
-    doctor = content.doctor_line(doctor_index)
-    offer = prompt("offer", content, label=next_topic.label)
+def _offers(first: Topic, exclude: str, content: Content) -> list[tuple[Topic, str]]:
+    """Topics to offer next, in order: the suggested one, then the ones after it."""
+    offers, topic = [], first
+    for _ in range(len(content.topics)):
+        if topic.id != exclude:
+            offers.append((topic, content.prompts["offer"].format(label=topic.label)))
+        topic = content.topic_by_id[topic.next]
+    return offers
+
+
+def _answer(lines: Lines, category: str, variant: int, title: str, next_topic: Topic,
+            topic_id: str, previous: str, content: Content, *, exclude: str | None = None) -> Reply:
+    """Answer, pause, a see-a-doctor line that fits, then the offer of what to hear next.
+
+    The offer never names the topic just answered (``exclude``, by default the
+    topic itself) and moves on when the listener has just heard it offered.
+    """
+    exclude = topic_id if exclude is None else exclude
+    offers = _offers(next_topic, exclude, content)
+    answer = text(lines)
+    doctor = "" if ends_with_doctor(lines) else fresh(
+        rotated(content.doctor_lines(category), variant), previous)
+    offered, offer = next(((t, line) for t, line in offers if line not in previous), offers[0])
+    spoken = with_pause(to_ssml(answer), to_ssml(doctor)) if doctor else to_ssml(answer)
+    card = "\n\n".join(part for part in (answer, doctor, _source_line(content)) if part)
     return Reply(
-        speech=join(with_pause(to_ssml(text), to_ssml(doctor)), offer),
-        reprompt=offer,
-        card=Card(title, f"{text}\n\n{doctor}\n\n{_source_line(content)}"),
+        speech=join(spoken, to_ssml(offer)),
+        reprompt=to_ssml(offer),
+        card=Card(title, card),
         topic=topic_id,
-        offer=next_topic.id,
+        offer=offered.id,
     )
 
 
-def topic_answer(topic: Topic, content: Content = CONTENT) -> Reply:
+def topic_answer(topic: Topic, previous: str = "", content: Content = CONTENT) -> Reply:
     """The short spoken answer for a topic."""
-    return _answer(topic.answer, topic.index, topic.title,
-                   content.topic_by_id[topic.next], topic.id, content)
+    return _answer(topic.answer_lines, topic.doctor, topic.index, topic.title,
+                   content.topic_by_id[topic.next], topic.id, previous, content)
 
 
-def topic_more(topic: Topic, content: Content = CONTENT) -> Reply:
+def topic_more(topic: Topic, previous: str = "", content: Content = CONTENT) -> Reply:
     """The longer answer, for "tell me more"."""
-    return _answer(topic.more, topic.index + 1, f"{topic.title}: more detail",
-                   content.topic_by_id[topic.next], topic.id, content)
+    return _answer(topic.more_lines, topic.doctor, topic.index + 1, f"{topic.title}: more detail",
+                   content.topic_by_id[topic.next], topic.id, previous, content)
 
 
-def term_answer(term: Term, content: Content = CONTENT) -> Reply:
+def term_answer(term: Term, previous: str = "", content: Content = CONTENT) -> Reply:
     """A glossary definition, offering the topic it belongs to."""
     related = content.topic_by_id[term.topic]
-    return _answer(term.answer, len(content.topics) + term.index, term.title,
-                   related, related.id, content)
+    return _answer(term.answer_lines, related.doctor, term.index, term.title,
+                   related, related.id, previous, content, exclude="")
 
 
 def emergency(locale: str | None, content: Content = CONTENT) -> Reply:
-    """Red-flag symptoms: send them to emergency services and end the session."""
+    """Red-flag symptoms: the local emergency number, said twice, and on the card as digits.
+
+    The session stays open so a listener who missed the number can say
+    "repeat"; the reprompt says the number once more.
+    """
     info = content.locale(locale)
-    spoken = content.prompts["emergency"].format(number=info.emergency_spoken)
-    written = content.prompts["emergency"].format(number=info.emergency_number)
+    spoken = content.prompts["emergency"].format(number=info.emergency_spoken,
+                                                 department=info.emergency_department)
+    written = content.prompts["emergency"].format(number=info.emergency_number,
+                                                  department=info.emergency_department_written)
     title = content.prompts["emergency_card_title"].format(number=info.emergency_number)
-    return Reply(speech=to_ssml(spoken), card=Card(title, written))
+    return Reply(speech=to_ssml(spoken),
+                 reprompt=prompt("emergency_reprompt", content, number=info.emergency_spoken),
+                 card=Card(title, written))
+
+
+def crisis(locale: str | None, content: Content = CONTENT) -> Reply:
+    """Thoughts of suicide or self-harm: calm words, the local crisis line, and the emergency number."""
+    info = content.locale(locale)
+    spoken = content.prompts["crisis"].format(line=info.crisis_name, number=info.crisis_spoken,
+                                              emergency=info.emergency_spoken)
+    written = content.prompts["crisis"].format(line=info.crisis_name, number=info.crisis_number,
+                                               emergency=info.emergency_number)
+    title = content.prompts["crisis_card_title"].format(number=info.crisis_number)
+    return Reply(speech=to_ssml(spoken), reprompt=prompt("crisis_reprompt", content),
+                 card=Card(title, written))
 
 
 def goodbye(content: Content = CONTENT) -> Reply:

@@ -169,5 +169,5 @@ def test_locale_and_refusals(page):
     page.locator("#utterance").press("Enter")
     turn = last_turn(page)
     expect(turn.locator(".card .card-title")).to_have_text("Call 999 now")
-    expect(turn.locator(".meta")).to_contain_text("session ended")
+    expect(turn.locator(".meta")).to_contain_text("EmergencyIntent")
     assert page.evaluate("window.__spoken")[-1][1] == "en-GB"

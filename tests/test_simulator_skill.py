@@ -9,6 +9,7 @@ import wave
 import pytest
 
 import lambda_handler
+from skill.content import CONTENT
 from simulator import cli
 from simulator.client import Conversation, InProcessTarget
 from simulator.nlu import InteractionModel
@@ -41,7 +42,7 @@ def test_a_whole_conversation_by_voice():
     assert [t["intent"] for t in turns] == [None, "WhereItSpreadsIntent", "AMAZON.YesIntent", "SlowerIntent",
                                             "TellMeMoreIntent", "GlossaryIntent", "AMAZON.StopIntent"]
     assert turns[0]["request_type"] == "LaunchRequest"
-    assert turns[2]["speech"].startswith("About half of men")
+    assert turns[2]["speech"].startswith(CONTENT.topic_by_id["how_common"].answer)
     assert turns[3]["ssml"].startswith('<speak><prosody rate="85%">')
     assert turns[4]["ssml"].startswith('<speak><prosody rate="85%">')  # the pace is kept
     assert turns[5]["slots"]["term"]["id"] == "ZOMETA"
@@ -54,7 +55,7 @@ def test_a_whole_conversation_by_voice():
 def test_red_flags_reach_the_emergency_answer_in_every_locale(locale, spoken):
     turn = conversation(locale).say("ask back pain guide i suddenly can't feel my legs")
     assert turn.intent == "EmergencyIntent"
-    assert f"call {spoken} now" in turn.record()["speech"] and turn.end_session
+    assert turn.record()["speech"].count(f"call {spoken} now") == 2 and not turn.end_session
 
 
 def test_every_locale_model_loads_cleanly():

@@ -126,7 +126,7 @@ def test_each_locale_reaches_its_own_model_and_emergency_number(client):
     for locale in LOCALES:
         record = turn(client, "my legs are numb", locale=locale)
         assert record["request"]["request"]["locale"] == locale
-        assert record["card"]["title"] == f"Call {numbers[locale]} now" and record["end_session"] is True
+        assert record["card"]["title"] == f"Call {numbers[locale]} now" and record["end_session"] is False
 
 
 @pytest.mark.parametrize("body, content_type, reason", [
