@@ -149,6 +149,10 @@ class Content:
             {u["intent"]: MappingProxyType({loc: tuple(s) for loc, s in u.get("locale_samples", {}).items()})
              for u in raw["utility_intents"]})
         self.builtin_intents: tuple[str, ...] = tuple(raw["builtin_intents"])
+        # Built-in intents can be extended with samples; for AMAZON.FallbackIntent
+        # they tune Alexa's out-of-domain model (near misses that must not match).
+        self.builtin_samples: Mapping[str, tuple[str, ...]] = MappingProxyType(
+            {name: tuple(samples) for name, samples in raw.get("builtin_samples", {}).items()})
         self.locales: Mapping[str, LocaleInfo] = MappingProxyType(
             {k: LocaleInfo(**v) for k, v in raw["locales"].items()})
 
