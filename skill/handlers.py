@@ -122,7 +122,7 @@ class LaunchRequestHandler(AbstractRequestHandler):
         return is_request_type("LaunchRequest")(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        return render(handler_input, replies.ask("welcome", "welcome_reprompt"))
+        return render(handler_input, replies.ask("welcome", "welcome_reprompt", previous_speech(handler_input)))
 
 
 class TopicIntentHandler(AbstractRequestHandler):
@@ -172,7 +172,7 @@ class YesIntentHandler(IntentHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         offered = CONTENT.topic_by_id.get(session_attributes(handler_input).get(OFFER))
         if offered is None:
-            return render(handler_input, replies.ask("yes_without_offer"))
+            return render(handler_input, replies.ask("yes_without_offer", None, previous_speech(handler_input)))
         return render(handler_input, replies.topic_answer(offered, previous_speech(handler_input)))
 
 
@@ -180,7 +180,7 @@ class NoIntentHandler(IntentHandler):
     intents = ("AMAZON.NoIntent",)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        return render(handler_input, replies.ask("no"))
+        return render(handler_input, replies.ask("no", None, previous_speech(handler_input)))
 
 
 class TellMeMoreIntentHandler(IntentHandler):
@@ -189,7 +189,7 @@ class TellMeMoreIntentHandler(IntentHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         topic = CONTENT.topic_by_id.get(session_attributes(handler_input).get(TOPIC))
         if topic is None:
-            return render(handler_input, replies.ask("more_without_topic"))
+            return render(handler_input, replies.ask("more_without_topic", None, previous_speech(handler_input)))
         return render(handler_input, replies.topic_more(topic, previous_speech(handler_input)))
 
 
@@ -199,7 +199,7 @@ class RepeatIntentHandler(IntentHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         last = last_reply(session_attributes(handler_input))
         if last is None:
-            return render(handler_input, replies.ask("repeat_nothing"))
+            return render(handler_input, replies.ask("repeat_nothing", None, previous_speech(handler_input)))
         return render(handler_input, last, replay=True)
 
 
@@ -213,7 +213,7 @@ class SlowerIntentHandler(IntentHandler):
         attrs[RATE] = min(clamp_rate(attrs.get(RATE)) + 1, len(RATES) - 1)
         last = last_reply(attrs)
         if last is None:
-            return render(handler_input, replies.ask("slower_nothing"))
+            return render(handler_input, replies.ask("slower_nothing", None, previous_speech(handler_input)))
         return render(handler_input, last, replay=True)
 
 
@@ -222,14 +222,14 @@ class NormalSpeedIntentHandler(IntentHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         session_attributes(handler_input)[RATE] = 0
-        return render(handler_input, replies.ask("normal_speed"))
+        return render(handler_input, replies.ask("normal_speed", None, previous_speech(handler_input)))
 
 
 class HelpIntentHandler(IntentHandler):
     intents = ("AMAZON.HelpIntent",)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        return render(handler_input, replies.ask("help", "help_reprompt"))
+        return render(handler_input, replies.ask("help", "help_reprompt", previous_speech(handler_input)))
 
 
 class StartOverIntentHandler(IntentHandler):
@@ -238,10 +238,11 @@ class StartOverIntentHandler(IntentHandler):
     intents = ("AMAZON.StartOverIntent",)
 
     def handle(self, handler_input: HandlerInput) -> Response:
+        previous = previous_speech(handler_input)
         attrs = session_attributes(handler_input)
         for key in (TOPIC, OFFER, LAST):
             attrs.pop(key, None)
-        return render(handler_input, replies.ask("start_over", "welcome_reprompt"))
+        return render(handler_input, replies.ask("start_over", "welcome_reprompt", previous))
 
 
 class GoodbyeIntentHandler(IntentHandler):

@@ -60,9 +60,16 @@ def prompt(key: str, content: Content = CONTENT, **values: str) -> str:
     return to_ssml(content.prompts[key].format(**values))
 
 
-def ask(key: str, reprompt_key: str | None = None, content: Content = CONTENT) -> Reply:
+def question(previous: str = "", content: Content = CONTENT) -> str:
+    """The closing question of a prompt, not the one the listener just heard."""
+    return fresh(content.prompts["questions"], previous)
+
+
+def ask(key: str, reprompt_key: str | None = None, previous: str = "", content: Content = CONTENT) -> Reply:
     """A question that keeps the session open."""
-    return Reply(speech=prompt(key, content), reprompt=prompt(reprompt_key or "ask_again", content))
+    closing = question(previous, content)
+    return Reply(speech=prompt(key, content, question=closing),
+                 reprompt=prompt(reprompt_key or "ask_again", content, question=closing))
 
 
 def safety_net(locale: str | None, previous: str = "", content: Content = CONTENT) -> str:
@@ -78,8 +85,9 @@ def ask_with_safety_net(key: str, reprompt_key: str, locale: str | None, previou
     Alexa never tells the skill what an unmatched request said, so any of
     these could have been an emergency the model missed.
     """
-    speech = join(prompt(key, content), to_ssml(safety_net(locale, previous, content)))
-    return Reply(speech=speech, reprompt=prompt(reprompt_key, content))
+    closing = question(previous, content)
+    speech = join(prompt(key, content, question=closing), to_ssml(safety_net(locale, previous, content)))
+    return Reply(speech=speech, reprompt=prompt(reprompt_key, content, question=closing))
 
 
 def _source_line(content: Content) -> str:

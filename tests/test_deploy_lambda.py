@@ -243,7 +243,7 @@ def test_the_package_answers_like_the_repository(isolated):
         assert result["response"] == here
 
     welcome = launch["response"]["response"]
-    assert plain_text(welcome["outputSpeech"]["ssml"]) == CONTENT.prompts["welcome"]
+    assert plain_text(welcome["outputSpeech"]["ssml"]) == CONTENT.prompts["welcome"].format(question=CONTENT.prompts["questions"][0])
     assert welcome["shouldEndSession"] is False
 
     topic = CONTENT.topic_by_intent["PsaTestIntent"]
