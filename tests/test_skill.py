@@ -70,7 +70,7 @@ def test_launch_welcomes_disclaims_and_asks(send):
     assert said.startswith("Welcome to Back Pain Guide")
     assert "not a doctor" in said and "medical advice" in said
     assert said.endswith("?") and not ends(response)
-    assert "why does my back hurt" in reprompt(response) and "PSA test" in reprompt(response)
+    assert "why does my back hurt" in said and "PSA test" in reprompt(response)
     assert card(response) is None
 
 
