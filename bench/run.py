@@ -148,7 +148,7 @@ def verification() -> Table:
     pki = default_pki()
 
     class Serve(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self.send_response(200)
             self.end_headers()
             self.wfile.write(pki.pem)
@@ -202,7 +202,7 @@ def nlu() -> Table:
                   "i can't feel my legs", "tell me more", "play some jazz", "is stage four curable"]
     times = []
     for _ in range(2 if QUICK else 20):
-        for loc, model in models.items():
+        for model in models.values():
             for u in utterances:
                 start = time.perf_counter()
                 model.resolve(u)

@@ -315,7 +315,8 @@ def assemble(out: Path = DEFAULT_OUT, *, lambda_arn: str | None = None, https_ur
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="package directory (default: build/skill-package)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help="package directory (default: build/skill-package)")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--lambda-arn", help="endpoint: the SAM stack's SkillFunctionArn output")
     where.add_argument("--https-url", help="endpoint: https://<host>/alexa of a self-hosted `make serve`")

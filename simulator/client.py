@@ -268,7 +268,7 @@ class Conversation:
         self.session = session
 
     def _checked_elicit(self, elicit: list) -> tuple[str, str, dict]:
-        if len(elicit) != 3 or not all(isinstance(part, t) for part, t in zip(elicit, (str, str, dict))):
+        if len(elicit) != 3 or not all(isinstance(part, t) for part, t in zip(elicit, (str, str, dict), strict=True)):
             raise ValueError("elicit must be [intent, slot, {slot: slot object}]")
         intent, slot, slots = elicit
         declared = self.model.intent_slots.get(intent)
@@ -280,7 +280,7 @@ class Conversation:
                 raise ValueError("elicit holds a malformed slot")
             try:
                 envelopes.build_slot(value)
-            except Exception:  # noqa: BLE001 - any shape the SDK model refuses
+            except Exception:
                 raise ValueError("elicit holds a malformed slot") from None
         return intent, slot, dict(slots)
 

@@ -208,7 +208,7 @@ def launch_and_question() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def isolated(task_dir):
-    events = launch_and_question() + [E.envelope(E.launch(), app_id="amzn1.ask.skill.someone-else")]
+    events = [*launch_and_question(), E.envelope(E.launch(), app_id="amzn1.ask.skill.someone-else")]
     return events, check_lambda.probe(task_dir, events).report
 
 

@@ -167,7 +167,8 @@ BREAKAGES = {
     "empty-name": (lambda m: _locale(m).update(name=" "), "en-GB.name"),
     "four-phrases": (lambda m: _locale(m)["examplePhrases"].append("Alexa, open back pain guide"),
                      "examplePhrases: 4 phrases"),
-    "not-a-sample": (lambda m: _locale(m)["examplePhrases"].__setitem__(1, "Alexa, ask back pain guide is my back broken"),
+    "not-a-sample": (lambda m: _locale(m)["examplePhrases"].__setitem__(
+                         1, "Alexa, ask back pain guide is my back broken"),
                      "not a sample"),
     "slot-sample": (lambda m: _locale(m)["examplePhrases"].__setitem__(1, "Alexa, ask back pain guide what is {term}"),
                     "not a sample"),

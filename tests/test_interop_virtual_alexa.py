@@ -164,7 +164,7 @@ def answer_problems(record: dict[str, Any]) -> list[str]:
         problems.append(f"status {record['http_status']}")
     ssml = record.get("ssml")
     if not ssml:
-        return problems + ["no outputSpeech SSML"]
+        return [*problems, "no outputSpeech SSML"]
     if record["ssml_length"] >= MAX_SSML:
         problems.append(f"SSML is {record['ssml_length']} characters")
     if ERROR_APOLOGY.lower() in ssml.lower():
@@ -172,7 +172,7 @@ def answer_problems(record: dict[str, Any]) -> list[str]:
     try:
         if parse_ssml(ssml).tag != "speak":
             problems.append("SSML root is not <speak>")
-    except Exception as exc:  # noqa: BLE001 - report any parse failure
+    except Exception as exc:
         problems.append(f"SSML does not parse: {exc}")
     return problems
 

@@ -40,14 +40,14 @@ def _build_skill() -> Any:
     sb = SkillBuilder()
 
     @sb.request_handler(can_handle_func=is_request_type("LaunchRequest"))
-    def launch(handler_input):  # noqa: ANN001, ANN202
+    def launch(handler_input):
         handler_input.attributes_manager.session_attributes["count"] = 1
         return (handler_input.response_builder
                 .speak("Welcome to <emphasis>Kitchen</emphasis> Helper &amp; friends.")
                 .ask("What shall we cook?").response)
 
     @sb.request_handler(can_handle_func=is_intent_name("RecipeIntent"))
-    def recipe(handler_input):  # noqa: ANN001, ANN202
+    def recipe(handler_input):
         attributes = handler_input.attributes_manager.session_attributes
         attributes["count"] = attributes.get("count", 0) + 1
         dish = handler_input.request_envelope.request.intent.slots["dish"]
@@ -59,25 +59,25 @@ def _build_skill() -> Any:
                 .ask("Anything else?").set_card(SimpleCard("Recipe", dish.value)).response)
 
     @sb.request_handler(can_handle_func=is_intent_name("AMAZON.StopIntent"))
-    def stop(handler_input):  # noqa: ANN001, ANN202
+    def stop(handler_input):
         return handler_input.response_builder.speak("Goodbye.").set_should_end_session(True).response
 
     @sb.request_handler(can_handle_func=is_intent_name("TipIntent"))
-    def tip(handler_input):  # noqa: ANN001, ANN202
+    def tip(handler_input):
         return handler_input.response_builder.speak("Salt the pasta water.").response   # shouldEndSession null
 
     @sb.request_handler(can_handle_func=is_request_type("SessionEndedRequest"))
-    def ended(handler_input):  # noqa: ANN001, ANN202
+    def ended(handler_input):
         return handler_input.response_builder.response
 
     @sb.request_handler(can_handle_func=is_request_type("CanFulfillIntentRequest"))
-    def can_fulfill(handler_input):  # noqa: ANN001, ANN202
+    def can_fulfill(handler_input):
         from ask_sdk_model.canfulfill import CanFulfillIntent, CanFulfillIntentValues
         handler_input.response_builder.set_can_fulfill_intent(CanFulfillIntent(CanFulfillIntentValues.YES, {}))
         return handler_input.response_builder.response
 
     @sb.request_handler(can_handle_func=lambda handler_input: True)
-    def other(handler_input):  # noqa: ANN001, ANN202
+    def other(handler_input):
         request = handler_input.request_envelope.request
         name = request.intent.name if hasattr(request, "intent") and request.intent else request.object_type
         return handler_input.response_builder.speak(f"You said {name}.").ask("And?").response
@@ -287,7 +287,7 @@ def test_ssml_to_plain_and_espeak() -> None:
 
 # ------------------------------------------------------------------ HTTP target
 class _SkillHTTP(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         if self.path == "/broken":
             self.send_response(500)
@@ -334,7 +334,7 @@ def test_http_non_200_and_down_server(model: InteractionModel, http_url: str) ->
         Conversation(model, HttpTarget(http_url + "/broken")).launch()
     assert "\n" not in str(info.value)
     url = f"http://127.0.0.1:{_free_port()}/"
-    with pytest.raises(TargetError, match="cannot reach .* connection refused") as info:
+    with pytest.raises(TargetError, match=r"cannot reach .* connection refused") as info:
         Conversation(model, HttpTarget(url, timeout=2)).launch()
     assert "\n" not in str(info.value)
 

@@ -96,8 +96,8 @@ def test_tokens_keep_what_was_said() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(list("abcdefghij '-.,?!0123456789") + [" one ", " twenty ", "what's ",
-                                                                       " hundred ", " and ", "’s "]),
+@given(st.lists(st.sampled_from([*"abcdefghij '-.,?!0123456789", " one ", " twenty ", "what's ",
+                                 " hundred ", " and ", "’s "]),
                 max_size=30).map("".join))
 def test_normalize_is_idempotent_and_spans_are_sane(text: str) -> None:
     tokens = tokenize(text)
@@ -176,7 +176,8 @@ def test_prefers_match_with_most_literal_words() -> None:
 
 def test_several_slotted_candidates_with_unresolved_values() -> None:
     data = {"interactionModel": {"languageModel": {"invocationName": "test skill", "intents": [
-        {"name": "Define", "slots": [{"name": "term", "type": "TERM"}], "samples": ["what is {term}", "what is a {term}"]},
+        {"name": "Define", "slots": [{"name": "term", "type": "TERM"}],
+         "samples": ["what is {term}", "what is a {term}"]},
         {"name": "Use", "slots": [{"name": "thing", "type": "TERM"}], "samples": ["what is {thing} for"]},
     ], "types": [{"name": "TERM", "values": [{"id": "PSA", "name": {"value": "psa"}}]}]}}}
     model = InteractionModel(data)
@@ -343,7 +344,8 @@ def test_resolution_is_fast_on_a_large_model() -> None:
             if len(samples) % 2:
                 sample.insert(rng.randint(0, len(sample)), "{thing}")
             samples.add(" ".join(sample))
-        intents.append({"name": f"Intent{i}", "slots": [{"name": "thing", "type": "THING"}], "samples": sorted(samples)})
+        intents.append({"name": f"Intent{i}", "slots": [{"name": "thing", "type": "THING"}],
+                        "samples": sorted(samples)})
     types = [{"name": "THING", "values": [{"id": w.upper(), "name": {"value": w}} for w in words[:10]]}]
     big = InteractionModel({"interactionModel": {"languageModel": {
         "invocationName": "big skill", "intents": intents, "types": types}}})

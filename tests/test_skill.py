@@ -142,7 +142,7 @@ def test_yes_chain_walks_the_topics(send):
     dialog.intent("BackPainCausesIntent")
     heard = [dialog.intent("AMAZON.YesIntent") for _ in range(3)]
     expected = ["cancer_warning_sign", "where_it_spreads", "how_common"]
-    for response, topic_id in zip(heard, expected):
+    for response, topic_id in zip(heard, expected, strict=True):
         assert speech(response).startswith(CONTENT.topic_by_id[topic_id].answer)
 
 
@@ -420,3 +420,20 @@ def test_intent_request_without_an_intent_gets_the_fallback(send):
     del request["intent"]
     response = E.Dialog(send).request(request)
     assert speech(response).startswith("Sorry, that's outside what I can help with")
+
+
+def test_serializer_speed_ups_still_hook_into_the_pinned_sdk(monkeypatch):
+    """The overrides replace name-mangled SDK helpers: if an upgrade renames them, fail here, not silently."""
+    from ask_sdk_core.serialize import DefaultSerializer
+
+    from skill.skill import Serializer, parse_envelope
+
+    called = set()
+    for name in Serializer.OVERRIDDEN:
+        assert callable(getattr(DefaultSerializer, name, None)), f"ask-sdk-core no longer defines {name}"
+        override = getattr(Serializer, name)
+        monkeypatch.setattr(Serializer, name,
+                            lambda self, *args, _name=name, _f=override: called.add(_name) or _f(self, *args))
+    parsed = parse_envelope(E.envelope(E.launch()))
+    assert parsed.request.timestamp.tzinfo is not None
+    assert called == set(Serializer.OVERRIDDEN)

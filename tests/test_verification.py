@@ -182,13 +182,13 @@ def test_documented_valid_cert_urls_normalise(url: str) -> None:
 
 @pytest.mark.parametrize("url", DOCUMENTED_INVALID_URLS + MORE_INVALID_URLS)
 def test_invalid_cert_urls_are_refused(url: str) -> None:
-    with pytest.raises(VerificationError, match="^bad cert url$"):
+    with pytest.raises(VerificationError, match=r"^bad cert url$"):
         check_cert_url(url)
 
 
 @pytest.mark.parametrize("url", [None, 42, b"https://s3.amazonaws.com/echo.api/x.pem", ["x"]])
 def test_non_string_cert_url_is_refused(url: Any) -> None:
-    with pytest.raises(VerificationError, match="^bad cert url$"):
+    with pytest.raises(VerificationError, match=r"^bad cert url$"):
         check_cert_url(url)
 
 
@@ -531,14 +531,14 @@ def test_application_id_falls_back_to_session() -> None:
     del envelope["context"]
     check_application_id(envelope, {SKILL_ID})
     envelope["session"]["application"]["applicationId"] = OTHER_SKILL_ID
-    with pytest.raises(VerificationError, match="^wrong application id$"):
+    with pytest.raises(VerificationError, match=r"^wrong application id$"):
         check_application_id(envelope, {SKILL_ID})
 
 
 def test_context_application_id_wins_over_session() -> None:
     envelope = make_envelope(utcnow(), OTHER_SKILL_ID)
     envelope["session"]["application"]["applicationId"] = SKILL_ID
-    with pytest.raises(VerificationError, match="^wrong application id$"):
+    with pytest.raises(VerificationError, match=r"^wrong application id$"):
         check_application_id(envelope, {SKILL_ID})
 
 
@@ -561,12 +561,12 @@ def test_request_without_session_uses_context() -> None:
     ],
 )
 def test_missing_application_id_is_refused(envelope: Any) -> None:
-    with pytest.raises(VerificationError, match="^missing application id$"):
+    with pytest.raises(VerificationError, match=r"^missing application id$"):
         check_application_id(envelope, {SKILL_ID})
 
 
 def test_no_configured_ids_refuses_everything() -> None:
-    with pytest.raises(VerificationError, match="^wrong application id$"):
+    with pytest.raises(VerificationError, match=r"^wrong application id$"):
         check_application_id(make_envelope(utcnow()), frozenset())
     with pytest.raises(ValueError):
         Verifier([], trust_roots=default_pki().trust_roots)
@@ -843,7 +843,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data[i : i + 1])
             self.wfile.flush()
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's API
+    def do_GET(self) -> None:
         name = self.path.rsplit("/", 1)[-1]
         big = self.pem * (32 * 1024 // len(self.pem) + 1)
         try:
@@ -952,7 +952,7 @@ def test_real_fetcher_default_deadline_is_two_seconds(clock: FakeClock, server: 
     fetcher = HttpFetcher()
     assert fetcher.timeout == 2.0 and fetcher.max_bytes == 32 * 1024
     started = time.monotonic()
-    with pytest.raises(VerificationError, match="^cert fetch failed: timeout$"):
+    with pytest.raises(VerificationError, match=r"^cert fetch failed: timeout$"):
         fetcher(f"{server}/echo.api/trickle-headers.pem")
     assert 1.9 <= time.monotonic() - started < 2.5
 
