@@ -28,7 +28,8 @@ from simulator import cli
 from simulator import envelopes as env
 from simulator.client import RECORD_KEYS, Conversation, HttpTarget, InProcessTarget, TargetError
 from simulator.nlu import InteractionModel
-from simulator.ssml import to_espeak, to_plain
+from simulator.ssml import to_espeak
+from skill.speech import MAX_SPEECH_CHARS, plain_text
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "mini_model.json"
@@ -272,12 +273,25 @@ def test_skill_exception_is_one_line_target_error(model: InteractionModel) -> No
     assert "Traceback" in info.value.detail and conv.session is None
 
 
+def test_notes_flag_what_alexa_would_reject(model: InteractionModel) -> None:
+    def loud(event: dict, context: Any) -> dict:
+        speech = {"type": "SSML", "ssml": "x" * (MAX_SPEECH_CHARS + 1)}
+        return {"version": "1.0", "response": {"outputSpeech": speech, "shouldEndSession": False}}
+    notes = Conversation(model, InProcessTarget(loud)).launch().notes
+    assert any("not wrapped in <speak>" in note for note in notes)
+    assert f"outputSpeech is {MAX_SPEECH_CHARS + 1} characters (limit {MAX_SPEECH_CHARS})" in notes
+    assert "session kept open without a reprompt" in notes
+
+
 def test_ssml_to_plain_and_espeak() -> None:
     ssml = ('<speak>Hi <break time="1s"/><amazon:emotion name="excited">Tom &amp; Jerry</amazon:emotion>. '
             '<sub alias="World Wide Web">WWW</sub> <say-as interpret-as="spell-out">abc</say-as> '
             '<say-as interpret-as="digits">911</say-as> <prosody rate="slow" pitch="high">slow</prosody> '
             '<audio src="https://example.com/a.mp3"/></speak>')
-    assert to_plain(ssml) == "Hi Tom & Jerry. World Wide Web abc 911 slow"
+    assert plain_text(ssml) == "Hi Tom & Jerry. World Wide Web abc 911 slow"
+    assert plain_text("<speak><p>one</p><p>two<break/>three</p> it<emphasis>'s</emphasis></speak>") == \
+        "one two three it's"
+    assert plain_text(None) == plain_text("") == ""
     espeak = to_espeak(ssml)
     assert "amazon:" not in espeak and "audio" not in espeak and "sub" not in espeak
     assert '<prosody rate="slow">slow</prosody>' in espeak

@@ -12,6 +12,7 @@ import pytest
 import lambda_handler
 
 from skill.content import CONTENT
+from skill.speech import MAX_SPEECH_CHARS, plain_text
 from testkit import envelopes as E
 from tests.conftest import card, ends, parse_ssml, reprompt, speech, ssml
 
@@ -405,13 +406,12 @@ def test_every_response_is_valid_short_and_never_diagnoses(send):
             if block:
                 text = (block.get("outputSpeech") or block)["ssml"]
                 parse_ssml(text)
-                assert len(text) < 8000
+                assert len(text) <= MAX_SPEECH_CHARS
                 assert not re.search(r"\byou (do not |don't )?have\b", plain_text_lower(text)), text
     assert count > 150
 
 
 def plain_text_lower(text: str) -> str:
-    from skill.speech import plain_text
     return plain_text(text).lower()
 
 
