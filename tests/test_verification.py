@@ -21,11 +21,10 @@ from webhook.verification import (
     HttpFetcher,
     VerificationError,
     Verifier,
-    check_application_id,
     check_cert_url,
     check_timestamp,
-    parse_skill_ids,
 )
+from skill.appid import WrongApplication, check_application_id, parse_skill_ids
 from testkit.alexa_certs import (
     CERT_URL,
     OTHER_SKILL_ID,
@@ -510,6 +509,9 @@ def test_wrong_application_id_is_refused(clock: FakeClock) -> None:
     envelope = make_envelope(clock(), OTHER_SKILL_ID)
     headers, body = signed_request(envelope)
     assert refused(verifier, headers, body, envelope) == "wrong application id"
+    del envelope["context"]["System"]["application"], envelope["session"]["application"]
+    headers, body = signed_request(envelope)
+    assert refused(verifier, headers, body, envelope) == "missing application id"
     assert fetcher.calls == []
 
 
@@ -531,14 +533,14 @@ def test_application_id_falls_back_to_session() -> None:
     del envelope["context"]
     check_application_id(envelope, {SKILL_ID})
     envelope["session"]["application"]["applicationId"] = OTHER_SKILL_ID
-    with pytest.raises(VerificationError, match=r"^wrong application id$"):
+    with pytest.raises(WrongApplication, match=r"^wrong application id$"):
         check_application_id(envelope, {SKILL_ID})
 
 
 def test_context_application_id_wins_over_session() -> None:
     envelope = make_envelope(utcnow(), OTHER_SKILL_ID)
     envelope["session"]["application"]["applicationId"] = SKILL_ID
-    with pytest.raises(VerificationError, match=r"^wrong application id$"):
+    with pytest.raises(WrongApplication, match=r"^wrong application id$"):
         check_application_id(envelope, {SKILL_ID})
 
 
@@ -561,13 +563,13 @@ def test_request_without_session_uses_context() -> None:
     ],
 )
 def test_missing_application_id_is_refused(envelope: Any) -> None:
-    with pytest.raises(VerificationError, match=r"^missing application id$"):
+    with pytest.raises(WrongApplication, match=r"^missing application id$"):
         check_application_id(envelope, {SKILL_ID})
 
 
-def test_no_configured_ids_refuses_everything() -> None:
-    with pytest.raises(VerificationError, match=r"^wrong application id$"):
-        check_application_id(make_envelope(utcnow()), frozenset())
+def test_no_configured_ids_accepts_any_skill_but_no_verifier_is_built_without_them() -> None:
+    check_application_id(make_envelope(utcnow(), OTHER_SKILL_ID), frozenset())  # development: any skill
+    check_application_id({}, frozenset())
     with pytest.raises(ValueError):
         Verifier([], trust_roots=default_pki().trust_roots)
     with pytest.raises(TypeError):
