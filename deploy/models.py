@@ -43,7 +43,8 @@ def build_model(content: Content = CONTENT) -> dict[str, Any]:
     }}}
 
 
-def render(model: dict[str, Any]) -> str:
+def model_json(model: dict[str, Any]) -> str:
+    """The model file's text: stable indentation and a final newline, so regenerating changes nothing."""
     return json.dumps(model, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -53,7 +54,7 @@ def model_path(locale: str, directory: Path = MODELS_DIR) -> Path:
 
 def stale_models(content: Content = CONTENT, directory: Path = MODELS_DIR) -> list[str]:
     """Locales whose committed model is missing or differs from the content."""
-    expected = render(build_model(content))
+    expected = model_json(build_model(content))
     return [locale for locale in content.locales
             if not model_path(locale, directory).exists()
             or model_path(locale, directory).read_text(encoding="utf-8") != expected]
@@ -61,7 +62,7 @@ def stale_models(content: Content = CONTENT, directory: Path = MODELS_DIR) -> li
 
 def write_models(content: Content = CONTENT, directory: Path = MODELS_DIR) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
-    text = render(build_model(content))
+    text = model_json(build_model(content))
     paths = [model_path(locale, directory) for locale in content.locales]
     for path in paths:
         path.write_text(text, encoding="utf-8")

@@ -100,9 +100,9 @@ def build_manifest(content: Content = CONTENT, *, lambda_arn: str | None = None,
     if lambda_arn and https_url:
         raise PackagingError("give either a Lambda ARN or an HTTPS URL, not both")
     raw = json.loads(source.read_text(encoding="utf-8"))
-    source = content.source
+    article = content.source
     shared = {"skill_name": content.skill_name, "invocation_name": content.invocation_name,
-              "source": f'"{source["title"]}" ({source["date"]})'}
+              "source": f'"{article["title"]}" ({article["date"]})'}
     manifest = copy.deepcopy(raw)
     body = manifest["manifest"]
     locales = body["publishingInformation"]["locales"]

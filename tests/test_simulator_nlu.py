@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.builtins import BUILTIN_PHRASES
-from simulator.invocation import parse_invocation
+from simulator.invocation import Invocation, parse_invocation
 from simulator.nlu import InteractionModel, ModelError
 from simulator.normalize import normalize, tokenize
 
@@ -277,7 +277,7 @@ def test_model_samples_beat_builtin_phrases() -> None:
     "ask kitchen helper", "tell kitchen helper", "Alexa, open Kitchen Helper!",
 ])
 def test_launch_forms(text: str) -> None:
-    assert tuple(parse_invocation(text, INVOCATION)) == ("launch", "")
+    assert parse_invocation(text, INVOCATION) == Invocation("launch", "")
 
 
 @pytest.mark.parametrize("text, rest", [
@@ -291,7 +291,8 @@ def test_launch_forms(text: str) -> None:
     ("give me a tip using kitchen helper", "give me a tip"),
 ])
 def test_one_shot_forms(text: str, rest: str) -> None:
-    assert tuple(parse_invocation(text, INVOCATION)) == ("oneshot", rest)
+    invocation = parse_invocation(text, INVOCATION)
+    assert (invocation.kind, invocation.rest) == ("oneshot", rest)
 
 
 def test_one_shot_keeps_the_connective_reading() -> None:
@@ -301,7 +302,7 @@ def test_one_shot_keeps_the_connective_reading() -> None:
 
 @pytest.mark.parametrize("text", ["exit", "quit", "Exit.", "alexa quit"])
 def test_exit_forms(text: str) -> None:
-    assert tuple(parse_invocation(text, INVOCATION)) == ("exit", "")
+    assert parse_invocation(text, INVOCATION) == Invocation("exit", "")
 
 
 @pytest.mark.parametrize("text", ["open the fridge", "ask me anything", "give me a tip", "exit the kitchen"])
