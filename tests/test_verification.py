@@ -950,13 +950,10 @@ def test_real_fetcher_refused_connection(clock: FakeClock) -> None:
     assert time.monotonic() - started < SHORT + 0.5
 
 
-def test_real_fetcher_default_deadline_is_two_seconds(clock: FakeClock, server: str) -> None:
+def test_real_fetcher_default_deadline_is_two_seconds() -> None:
+    # The deadline itself is exercised above with a short timeout; waiting out 2 s here adds nothing.
     fetcher = HttpFetcher()
     assert fetcher.timeout == 2.0 and fetcher.max_bytes == 32 * 1024
-    started = time.monotonic()
-    with pytest.raises(VerificationError, match=r"^cert fetch failed: timeout$"):
-        fetcher(f"{server}/echo.api/trickle-headers.pem")
-    assert 1.9 <= time.monotonic() - started < 2.5
 
 
 def test_cached_chain_keeps_serving_while_another_fetch_hangs(
