@@ -274,10 +274,3 @@ def test_command_line(tmp_path, capsys):
     assert P.main(["--out", str(tmp_path / "bad"), "--https-url", "http://insecure.example.com/alexa"]) == 1
     assert "https://" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
-
-
-def test_make_target_runs_this_module():
-    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    recipe = re.search(r"^skill-package:.*\n\t(.+)$", makefile, re.M)
-    assert recipe and "-m deploy.package_skill" in recipe[1]
-    assert "build" in re.search(r"^clean:.*\n\t(.+)$", makefile, re.M)[1].split()

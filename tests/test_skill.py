@@ -1,7 +1,9 @@
 """The skill end to end: full request envelopes in, response JSON out.
 
-Every test runs twice through the ``send`` fixture: once through the Lambda
-entry point and once through the development webhook's ``POST /alexa``.
+Tests send through the Lambda entry (``send``). The webhook runs the same
+``skill.skill.invoke``; a parity set shows it answers byte for byte alike
+(``test_the_webhook_answers_exactly_as_lambda_does``) and that its error and
+logging paths hold too (``each_entry``).
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import lambda_handler
 from skill.content import CONTENT
 from skill.speech import MAX_SPEECH_CHARS, plain_text
 from testkit import envelopes as E
-from tests.conftest import card, ends, parse_ssml, reprompt, speech, ssml
+from tests.conftest import card, ends, parse_ssml, reprompt, speech, ssml, via_lambda, via_webhook
 
 DOCTOR_LINES = CONTENT.prompts["doctor_lines"]
 SOURCE = CONTENT.source
@@ -341,13 +343,13 @@ def test_can_fulfill_unknown_term_and_other_intents(send):
 
 # --- failure handling -------------------------------------------------------------
 
-def test_handler_errors_get_an_apology_not_a_crash(send, monkeypatch, caplog):
+def test_handler_errors_get_an_apology_not_a_crash(each_entry, monkeypatch, caplog):
     from skill import replies
 
     def broken(topic, content=None):
         raise RuntimeError(f"boom {E.USER_ID}")
     monkeypatch.setattr(replies, "topic_answer", broken)
-    response = E.Dialog(send).intent("DenosumabIntent")
+    response = E.Dialog(each_entry).intent("DenosumabIntent")
     assert speech(response).startswith("Sorry, something went wrong")
     assert not ends(response)
     assert "type=RuntimeError" in caplog.text
@@ -363,9 +365,9 @@ def test_wrong_skill_id_is_refused_by_lambda(monkeypatch):
         lambda_handler.handler(E.envelope(E.launch()), None)
 
 
-def test_logs_carry_no_user_data(send, caplog):
+def test_logs_carry_no_user_data(each_entry, caplog):
     caplog.set_level("DEBUG")
-    dialog = E.Dialog(send)
+    dialog = E.Dialog(each_entry)
     dialog.launch()
     dialog.intent("GlossaryIntent", term=E.slot("term", "zometa secret-slot-value"))
     dialog.intent("DenosumabIntent")
@@ -408,6 +410,16 @@ def test_every_response_is_valid_short_and_never_diagnoses(send):
                 parse_ssml(text)
                 assert len(text) <= MAX_SPEECH_CHARS
                 assert not re.search(r"\byou (do not |don't )?have\b", plain_text_lower(text)), text
+    assert count > 150
+
+
+def test_the_webhook_answers_exactly_as_lambda_does(dev_client):
+    """Parity: every reply above, sent through both entries, is the same JSON."""
+    pairs = zip(every_response(via_lambda), every_response(via_webhook(dev_client)), strict=True)
+    count = 0
+    for through_lambda, through_webhook in pairs:
+        assert through_webhook == through_lambda
+        count += 1
     assert count > 150
 
 
