@@ -124,7 +124,8 @@ def memory_growth(work: Path, script: Path, env: dict[str, str]) -> Table:
     body = (work / "body.json").read_bytes()
     headers = dict(re.findall(r'wrk.headers\["([^"]+)"\] = "([^"]+)"', script.read_text()))
     with gunicorn("bench.signed_app:app", env={**env, "THREADS": "1"}, workers=1) as base:
-        master = int(subprocess.run(["pgrep", "-of", f"gunicorn.*{base.rsplit(':', 1)[1]}|bench.signed_app"],
+        # Our own child: matching by name alone could pick another run's gunicorn on a shared machine.
+        master = int(subprocess.run(["pgrep", "-P", str(os.getpid()), "-f", "gunicorn"],
                                     capture_output=True, text=True).stdout.split()[0])
         session = requests.Session()
         marks = {}
