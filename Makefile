@@ -26,9 +26,9 @@ run: install
 serve: install
 	PORT=$(PORT) $(BIN)/gunicorn -c webhook/gunicorn.conf.py 'webhook.app:production_app()'
 
-## The whole test suite.
+## Lint (ruff, rules in pyproject.toml), then the whole test suite; warnings fail tests.
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/ruff check . && $(BIN)/python -m pytest -q
 
 ## One-shot question through the local simulator: make ask Q="what is psa"
 ask: install

@@ -17,7 +17,8 @@ import sys  # noqa: E402
 LAUNCH = {
     "version": "1.0",
     "session": {"new": True, "sessionId": "amzn1.echo-api.session.bench", "attributes": {},
-                "application": {"applicationId": "amzn1.ask.skill.bench"}, "user": {"userId": "amzn1.ask.account.bench"}},
+                "application": {"applicationId": "amzn1.ask.skill.bench"},
+                "user": {"userId": "amzn1.ask.account.bench"}},
     "context": {"System": {"application": {"applicationId": "amzn1.ask.skill.bench"},
                            "user": {"userId": "amzn1.ask.account.bench"},
                            "device": {"deviceId": "amzn1.ask.device.bench", "supportedInterfaces": {}},

@@ -56,7 +56,7 @@ def run_wrk(url: str, script: Path, connections: int, seconds: int) -> dict:
     threads = min(connections, 2)
     out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
                           "-s", str(script), url], capture_output=True, text=True, check=True).stdout
-    line = next(l for l in out.splitlines() if l.startswith("RESULT "))
+    line = next(row for row in out.splitlines() if row.startswith("RESULT "))
     return json.loads(line[len("RESULT "):])
 
 

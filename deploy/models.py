@@ -47,7 +47,8 @@ def build_model(content: Content = CONTENT, locale: str = "en-US") -> dict[str, 
     }}}
 
 
-def render(model: dict[str, Any]) -> str:
+def model_json(model: dict[str, Any]) -> str:
+    """The model file's text: stable indentation and a final newline, so regenerating changes nothing."""
     return json.dumps(model, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -59,7 +60,7 @@ def stale_models(content: Content = CONTENT, directory: Path = MODELS_DIR) -> li
     """Locales whose committed model is missing or differs from the content."""
     return [locale for locale in content.locales
             if not model_path(locale, directory).exists()
-            or model_path(locale, directory).read_text(encoding="utf-8") != render(build_model(content, locale))]
+            or model_path(locale, directory).read_text(encoding="utf-8") != model_json(build_model(content, locale))]
 
 
 def write_models(content: Content = CONTENT, directory: Path = MODELS_DIR) -> list[Path]:
@@ -67,7 +68,7 @@ def write_models(content: Content = CONTENT, directory: Path = MODELS_DIR) -> li
     paths = []
     for locale in content.locales:
         paths.append(model_path(locale, directory))
-        paths[-1].write_text(render(build_model(content, locale)), encoding="utf-8")
+        paths[-1].write_text(model_json(build_model(content, locale)), encoding="utf-8")
     return paths
 
 

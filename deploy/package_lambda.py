@@ -113,9 +113,7 @@ def _shipped(path: Path, staging: Path) -> bool:
         return False
     if "__pycache__" in parts or path.suffix in (".pyc", ".pyo"):
         return False
-    if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] in VOLATILE_METADATA:
-        return False
-    return True
+    return not (len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] in VOLATILE_METADATA)
 
 
 def write_zip(staging: Path, out: Path) -> list[str]:

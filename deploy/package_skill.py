@@ -100,9 +100,9 @@ def build_manifest(content: Content = CONTENT, *, lambda_arn: str | None = None,
     if lambda_arn and https_url:
         raise PackagingError("give either a Lambda ARN or an HTTPS URL, not both")
     raw = json.loads(source.read_text(encoding="utf-8"))
-    source = content.source
+    article = content.source
     shared = {"skill_name": content.skill_name, "invocation_name": content.invocation_name,
-              "source": f'"{source["title"]}" ({source["date"]})'}
+              "source": f'"{article["title"]}" ({article["date"]})'}
     manifest = copy.deepcopy(raw)
     body = manifest["manifest"]
     locales = body["publishingInformation"]["locales"]
@@ -315,7 +315,8 @@ def assemble(out: Path = DEFAULT_OUT, *, lambda_arn: str | None = None, https_ur
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="package directory (default: build/skill-package)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help="package directory (default: build/skill-package)")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--lambda-arn", help="endpoint: the SAM stack's SkillFunctionArn output")
     where.add_argument("--https-url", help="endpoint: https://<host>/alexa of a self-hosted `make serve`")

@@ -1,8 +1,13 @@
 """A local Alexa simulator for any custom skill's interaction model.
 
-nlu: utterance -> intent + slots from the model file alone; envelopes: request
-JSON as Alexa sends it; client: sessions and targets (in-process handler or
-HTTP endpoint); cli: `python -m simulator`.
+Understanding: normalize (typed text made to look like Alexa's speech
+recognition), invocation (launch, one-shot, exit or plain talk), builtins (the
+phrases Alexa supplies for built-in intents), nlu (utterance -> intent + slots
+from the model file alone). Talking to a skill: envelopes (request JSON as
+Alexa sends it), client (sessions and targets: in-process handler or HTTP
+endpoint). Front ends: cli (`python -m simulator`), web (the browser page),
+devserver (`make run`: the development webhook plus the page), speech and ssml
+(answers read aloud with espeak-ng).
 """
 
 from .client import Conversation, HttpTarget, InProcessTarget, TargetError, Turn, load_handler

@@ -132,7 +132,7 @@ def _label(turn: Turn) -> str:
     return " ".join(parts)
 
 
-def _command(line: str, conv: Conversation, printer: _Printer) -> Turn | None | bool:
+def _command(line: str, conv: Conversation, printer: _Printer) -> Turn | bool | None:
     """Run a dot command; a Turn to show, None when done, False to quit."""
     name, _, rest = line.partition(" ")
     rest = rest.strip()
@@ -176,7 +176,7 @@ def _step(line: str, conv: Conversation, printer: _Printer, echo: bool) -> bool:
     line = line.strip()
     if not line:
         return True
-    result: Turn | None | bool = _command(line, conv, printer) if line.startswith(".") else conv.say(line)
+    result: Turn | bool | None = _command(line, conv, printer) if line.startswith(".") else conv.say(line)
     if result is False:
         return False
     if isinstance(result, Turn):

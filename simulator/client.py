@@ -19,10 +19,11 @@ from typing import Any, Callable, Mapping
 
 import requests
 
+from skill.speech import MAX_SPEECH_CHARS, plain_text
+
 from . import envelopes
 from .invocation import parse_invocation
 from .nlu import InteractionModel, Resolution
-from .ssml import to_plain
 
 __all__ = [
     "Conversation", "Turn", "TargetError", "InProcessTarget", "HttpTarget", "load_handler",
@@ -32,7 +33,6 @@ __all__ = [
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RECORD_KEYS = ("utterance", "request_type", "intent", "slots", "speech", "ssml", "reprompt",
                "card", "end_session")
-MAX_SPEECH = 8000
 MAX_STATE_ID = 256   # longest user, device or session id restore() accepts
 Handler = Callable[[dict, Any], dict]
 Target = Callable[[dict], dict]
@@ -145,7 +145,7 @@ def _speech(output: dict | None) -> tuple[str, str | None]:
     if not output:
         return "", None
     if output.get("type") == "SSML":
-        return to_plain(output.get("ssml")), output.get("ssml")
+        return plain_text(output.get("ssml")), output.get("ssml")
     return " ".join(str(output.get("text", "")).split()), None
 
 
@@ -268,7 +268,7 @@ class Conversation:
         self.session = session
 
     def _checked_elicit(self, elicit: list) -> tuple[str, str, dict]:
-        if len(elicit) != 3 or not all(isinstance(part, t) for part, t in zip(elicit, (str, str, dict))):
+        if len(elicit) != 3 or not all(isinstance(part, t) for part, t in zip(elicit, (str, str, dict), strict=True)):
             raise ValueError("elicit must be [intent, slot, {slot: slot object}]")
         intent, slot, slots = elicit
         declared = self.model.intent_slots.get(intent)
@@ -280,7 +280,7 @@ class Conversation:
                 raise ValueError("elicit holds a malformed slot")
             try:
                 envelopes.build_slot(value)
-            except Exception:  # noqa: BLE001 - any shape the SDK model refuses
+            except Exception:
                 raise ValueError("elicit holds a malformed slot") from None
         return intent, slot, dict(slots)
 
@@ -443,7 +443,7 @@ class Conversation:
         ssml = turn.ssml or ""
         if ssml and not ssml.strip().startswith("<speak>"):
             turn.notes.append("outputSpeech SSML is not wrapped in <speak>: Alexa rejects it")
-        if len(ssml or turn.speech) > MAX_SPEECH:
-            turn.notes.append(f"outputSpeech is {len(ssml or turn.speech)} characters (limit {MAX_SPEECH})")
+        if len(ssml or turn.speech) > MAX_SPEECH_CHARS:
+            turn.notes.append(f"outputSpeech is {len(ssml or turn.speech)} characters (limit {MAX_SPEECH_CHARS})")
         if body.get("shouldEndSession") is False and not turn.reprompt:
             turn.notes.append("session kept open without a reprompt")

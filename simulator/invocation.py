@@ -7,7 +7,7 @@ and "ask kitchen helper what is for dinner" parse alike.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Literal
+from typing import Literal
 
 from .normalize import tokenize
 
@@ -27,7 +27,7 @@ EXIT_PHRASES = frozenset({("exit",), ("quit",)})
 
 @dataclass(frozen=True, slots=True)
 class Invocation:
-    """Parsed invocation; unpacks as (kind, rest).
+    """Parsed invocation: what kind of address, and the question if there is one.
 
     `rest` is the question with any connective dropped; `full_rest` keeps it,
     because "ask X for a recipe" may match a sample "for a recipe" or "a recipe".
@@ -36,9 +36,6 @@ class Invocation:
     kind: Kind
     rest: str
     full_rest: str = ""
-
-    def __iter__(self) -> Iterator[str]:
-        return iter((self.kind, self.rest))
 
     @property
     def rests(self) -> tuple[str, ...]:

@@ -1,16 +1,18 @@
-"""SSML as a person hears it: plain text for the transcript, espeak-ng-safe markup for audio."""
+"""SSML for espeak-ng, so the simulator can play answers aloud.
+
+Plain text for transcripts is the skill's own ``skill.speech.plain_text``.
+"""
 
 from __future__ import annotations
 
 import html
 import re
 
+from skill.speech import spoken_markup
+
 _TAG = re.compile(r"<(/?)([A-Za-z][\w:.-]*)([^>]*?)(/?)>")
 _ATTR = re.compile(r"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_SUB = re.compile(r"<sub\b[^>]*?\balias\s*=\s*(?:\"([^\"]*)\"|'([^']*)')[^>]*>.*?</sub>", re.S)
 _DIGITS = re.compile(r"<say-as\b[^>]*interpret-as\s*=\s*[\"'](?:digits|telephone)[\"'][^>]*>(.*?)</say-as>", re.S)
-_AUDIO = re.compile(r"<audio\b[^>]*?(?:/>|>.*?</audio>)", re.S)
-_SPACE = re.compile(r"\s+")
 # Tags espeak-ng reads, with the attributes worth passing on.
 _ESPEAK_KEEP = {"speak": (), "break": ("time", "strength"), "p": (), "s": (),
                 "emphasis": ("level",), "prosody": ("rate",), "say-as": ("interpret-as",)}
@@ -22,22 +24,9 @@ def _attrs(raw: str) -> dict[str, str]:
             for m in _ATTR.finditer(raw)}
 
 
-def to_plain(ssml: str | None) -> str:
-    """What the listener hears, as text: aliases spoken, tags dropped, entities decoded."""
-    if not ssml:
-        return ""
-    text = _SUB.sub(lambda m: html.escape(m.group(1) if m.group(1) is not None else m.group(2) or ""), ssml)
-    text = _AUDIO.sub(" ", text)
-    text = _TAG.sub(" ", text)
-    text = _SPACE.sub(" ", html.unescape(text)).strip()
-    return re.sub(r" ([,.;:!?])", r"\1", text)
-
-
 def to_espeak(ssml: str) -> str:
     """SSML that espeak-ng -m can speak: Alexa-only tags unwrapped, prosody kept to rate."""
-    text = _SUB.sub(lambda m: html.escape(m.group(1) if m.group(1) is not None else m.group(2) or ""), ssml)
-    text = _AUDIO.sub(" ", text)
-    text = _DIGITS.sub(lambda m: " ".join(re.sub(r"\D", "", m.group(1))) or m.group(1), text)
+    text = _DIGITS.sub(lambda m: " ".join(re.sub(r"\D", "", m.group(1))) or m.group(1), spoken_markup(ssml))
     stack: list[tuple[str, bool]] = []
 
     def rewrite(m: re.Match[str]) -> str:

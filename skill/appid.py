@@ -39,7 +39,17 @@ def application_id(envelope: Mapping[str, Any]) -> str | None:
     return None
 
 
-def check_application_id(envelope: Mapping[str, Any], allowed: Collection[str]) -> None:
-    """Raise WrongApplication unless the request is for one of ``allowed`` (if any)."""
-    if allowed and application_id(envelope) not in allowed:
+def check_application_id(envelope: Any, allowed: Collection[str]) -> None:
+    """Raise WrongApplication unless the request is for one of ``allowed``; none allowed means any.
+
+    The one check for the Lambda entry, the webhook and the verifier. Its
+    message ("missing application id" or "wrong application id") names no id,
+    so callers may log it or send it back.
+    """
+    if not allowed:
+        return
+    app_id = application_id(envelope)
+    if not app_id:
+        raise WrongApplication("missing application id")
+    if app_id not in allowed:
         raise WrongApplication("wrong application id")

@@ -113,8 +113,8 @@ class LocaleInfo:
     crisis_source: str
 
 
-def normalise(text: str) -> str:
-    """Fold case, punctuation and spacing so spoken variants compare equal."""
+def phrase_key(text: str) -> str:
+    """Fold case, punctuation and spacing: the lookup key under which spoken variants of a term meet."""
     return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split())
 
 
@@ -173,14 +173,14 @@ class Content:
         table = {}
         for term in self.terms:
             for phrase in (term.name, *term.synonyms):
-                table.setdefault(normalise(phrase), term)
+                table.setdefault(phrase_key(phrase), term)
         return MappingProxyType(table)
 
     def find_term(self, spoken: str | None) -> Term | None:
         """Match a raw slot value to a term when Alexa sent no resolution."""
         if not spoken:
             return None
-        return self._term_by_phrase.get(normalise(spoken))
+        return self._term_by_phrase.get(phrase_key(spoken))
 
     def locale(self, locale: str | None) -> LocaleInfo:
         """Locale settings; unknown locales get en-US rather than an error."""

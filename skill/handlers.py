@@ -1,4 +1,4 @@
-"""ask-sdk request handlers: one class per intent or request type.
+"""ask-sdk request handlers: one class per kind of turn (every topic intent shares one).
 
 Each handler decides *which* reply fits the turn (see ``replies``) and how the
 session state moves; ``render`` does the SDK plumbing in one place. The SDK

@@ -12,7 +12,11 @@ import re
 # Acronyms Alexa would otherwise try to pronounce as words ("psa" -> "pissa").
 SPELLED_OUT = ("PSA", "CT", "MRI", "IV")
 _ACRONYM = re.compile(r"\b(" + "|".join(SPELLED_OUT) + r")\b")
-_BREAK = re.compile(r"<break\b[^>]*>")
+# For plain_text: what a listener hears between words. Pauses, paragraphs, sentences and
+# sound clips separate words; every other tag only colours the words inside it.
+_SUB = re.compile(r"<sub\b[^>]*?\balias\s*=\s*(?:\"([^\"]*)\"|'([^']*)')[^>]*>.*?</sub>", re.S)
+_AUDIO = re.compile(r"<audio\b[^>]*?(?:/>|>.*?</audio>)", re.S)
+_SEPARATOR = re.compile(r"</?(?:break|p|s)\b[^>]*>")
 _TAG = re.compile(r"<[^>]+>")
 
 # Speaking rates, slowest last: "say that slower" steps down one level.
@@ -49,6 +53,15 @@ def clamp_rate(level: object) -> int:
     return min(max(level, 0), len(RATES) - 1) if isinstance(level, int) else 0
 
 
-def plain_text(ssml: str) -> str:
-    """The words of an SSML string, as a person would read them."""
-    return " ".join(html.unescape(_TAG.sub("", _BREAK.sub(" ", ssml))).split())
+def spoken_markup(ssml: str) -> str:
+    """SSML with ``<sub>`` replaced by its alias and ``<audio>`` by a pause: words only, still marked up."""
+    text = _SUB.sub(lambda m: html.escape(m.group(1) if m.group(1) is not None else m.group(2)), ssml)
+    return _AUDIO.sub(" ", text)
+
+
+def plain_text(ssml: str | None) -> str:
+    """The words of an SSML string, as a listener hears them (transcripts, cards, tests)."""
+    if not ssml:
+        return ""
+    text = _TAG.sub("", _SEPARATOR.sub(" ", spoken_markup(ssml)))
+    return " ".join(html.unescape(text).split())

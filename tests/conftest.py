@@ -1,7 +1,7 @@
 """Shared fixtures: the two ways a request reaches the skill (Lambda and webhook)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 from xml.etree import ElementTree
 
 import pytest
@@ -20,17 +20,25 @@ def dev_client():
     return create_app(mode="development").test_client()
 
 
-@pytest.fixture(params=["lambda", "webhook"])
-def send(request, dev_client):
-    """Send an envelope through the Lambda entry or the dev webhook's POST /alexa."""
-    if request.param == "lambda":
-        return via_lambda
-
+def via_webhook(client) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """POST each envelope to a webhook test client's /alexa and insist on a 200."""
     def post(env: dict[str, Any]) -> dict[str, Any]:
-        reply = dev_client.post("/alexa", json=env)
+        reply = client.post("/alexa", json=env)
         assert reply.status_code == 200, reply.get_data(as_text=True)
         return reply.get_json()
     return post
+
+
+@pytest.fixture
+def send():
+    """Skill behaviour is tested once, through the Lambda entry (the webhook calls the same ``invoke``)."""
+    return via_lambda
+
+
+@pytest.fixture(params=["lambda", "webhook"])
+def each_entry(request, dev_client):
+    """For the few parity tests: the Lambda entry, then the dev webhook's POST /alexa."""
+    return via_lambda if request.param == "lambda" else via_webhook(dev_client)
 
 
 # --- reading responses ----------------------------------------------------

@@ -7,7 +7,6 @@ server still answers afterwards. The server trusts a throwaway root injected by
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any, Iterator
 
 import pytest

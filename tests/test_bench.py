@@ -19,3 +19,4 @@ def test_bench_runs_end_to_end_quickly():
         assert f"### {section}" in out
     assert "(BENCH_QUICK=1)" in out
     assert "| µs per request, median |" in out and "resolve one utterance" in out
+    assert "resolve on a generated 30-intent" in out  # the NLU speed limit lives here, not in the unit tests

@@ -167,7 +167,8 @@ BREAKAGES = {
     "empty-name": (lambda m: _locale(m).update(name=" "), "en-GB.name"),
     "four-phrases": (lambda m: _locale(m)["examplePhrases"].append("Alexa, open back pain guide"),
                      "examplePhrases: 4 phrases"),
-    "not-a-sample": (lambda m: _locale(m)["examplePhrases"].__setitem__(1, "Alexa, ask back pain guide is my back broken"),
+    "not-a-sample": (lambda m: _locale(m)["examplePhrases"].__setitem__(
+                         1, "Alexa, ask back pain guide is my back broken"),
                      "not a sample"),
     "slot-sample": (lambda m: _locale(m)["examplePhrases"].__setitem__(1, "Alexa, ask back pain guide what is {term}"),
                     "not a sample"),
@@ -273,10 +274,3 @@ def test_command_line(tmp_path, capsys):
     assert P.main(["--out", str(tmp_path / "bad"), "--https-url", "http://insecure.example.com/alexa"]) == 1
     assert "https://" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
-
-
-def test_make_target_runs_this_module():
-    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    recipe = re.search(r"^skill-package:.*\n\t(.+)$", makefile, re.M)
-    assert recipe and "-m deploy.package_skill" in recipe[1]
-    assert "build" in re.search(r"^clean:.*\n\t(.+)$", makefile, re.M)[1].split()

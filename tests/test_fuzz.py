@@ -1,7 +1,8 @@
 """Property-based fuzzing through the Flask test client: never a 5xx, always JSON.
 
-Two thousand generated envelopes run through the development app (so they reach
-the skill) on every CI run, plus a smaller batch through production verification.
+Generated envelopes run through the development app, so they reach the skill.
+Production's side (verification first) is covered by tests/test_battery.py, which
+sends every field of a signed envelope with every wrong type to real gunicorn.
 """
 from __future__ import annotations
 
@@ -11,10 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skill.content import CONTENT
-from webhook.verification import Verifier
 from webhook.app import create_app
 from testkit import envelopes as E
-from testkit.alexa_certs import SKILL_ID, default_pki
 
 DEV = create_app(mode="development").test_client()
 
@@ -58,17 +57,7 @@ def check(reply) -> None:
     json.loads(reply.get_data())  # always valid JSON back
 
 
-@settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
 @given(envelopes_)
 def test_generated_envelopes_never_break_the_skill(envelope):
     check(DEV.post("/alexa", json=envelope))
-
-
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
-@given(body=st.binary(max_size=300) | envelopes_.map(lambda e: json.dumps(e).encode()),
-       headers=st.dictionaries(st.sampled_from(["SignatureCertChainUrl", "Signature-256", "Signature"]),
-                               st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=80)))
-def test_generated_requests_never_break_verification(body, headers):
-    verifier = Verifier({SKILL_ID}, trust_roots=default_pki().trust_roots, fetcher=lambda url: default_pki().pem)
-    client = create_app(mode="production", skill_ids=SKILL_ID, verifier=verifier).test_client()
-    check(client.post("/alexa", data=body, headers=headers, content_type="application/json"))

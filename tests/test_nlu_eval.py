@@ -82,7 +82,8 @@ def test_accuracy_on_questions_never_tuned_on(model):
     rows = load_set("nlu_holdout.tsv")
     assert len(rows) >= 150
     in_domain, out_of_domain, misses = score(model, rows)
-    report = f"held out: in-domain {in_domain:.1%}, out-of-domain to fallback {out_of_domain:.1%}; misses {misses.most_common(8)}"
+    report = (f"held out: in-domain {in_domain:.1%}, out-of-domain to fallback {out_of_domain:.1%}; "
+              f"misses {misses.most_common(8)}")
     print(report)
     assert in_domain >= 0.85, report
     assert out_of_domain >= 0.90, report

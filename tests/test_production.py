@@ -9,7 +9,7 @@ import pytest
 from webhook.verification import Verifier
 from webhook.app import ConfigurationError, create_app
 from testkit import envelopes as E
-from testkit.alexa_certs import CERT_URL, SKILL_ID, default_pki, envelope_body, make_pki, signed_headers, utcnow
+from testkit.alexa_certs import SKILL_ID, default_pki, envelope_body, make_pki, signed_headers, utcnow
 
 
 class CountingFetcher:

@@ -28,7 +28,8 @@ from simulator import cli
 from simulator import envelopes as env
 from simulator.client import RECORD_KEYS, Conversation, HttpTarget, InProcessTarget, TargetError
 from simulator.nlu import InteractionModel
-from simulator.ssml import to_espeak, to_plain
+from simulator.ssml import to_espeak
+from skill.speech import MAX_SPEECH_CHARS, plain_text
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "mini_model.json"
@@ -40,14 +41,14 @@ def _build_skill() -> Any:
     sb = SkillBuilder()
 
     @sb.request_handler(can_handle_func=is_request_type("LaunchRequest"))
-    def launch(handler_input):  # noqa: ANN001, ANN202
+    def launch(handler_input):
         handler_input.attributes_manager.session_attributes["count"] = 1
         return (handler_input.response_builder
                 .speak("Welcome to <emphasis>Kitchen</emphasis> Helper &amp; friends.")
                 .ask("What shall we cook?").response)
 
     @sb.request_handler(can_handle_func=is_intent_name("RecipeIntent"))
-    def recipe(handler_input):  # noqa: ANN001, ANN202
+    def recipe(handler_input):
         attributes = handler_input.attributes_manager.session_attributes
         attributes["count"] = attributes.get("count", 0) + 1
         dish = handler_input.request_envelope.request.intent.slots["dish"]
@@ -59,25 +60,25 @@ def _build_skill() -> Any:
                 .ask("Anything else?").set_card(SimpleCard("Recipe", dish.value)).response)
 
     @sb.request_handler(can_handle_func=is_intent_name("AMAZON.StopIntent"))
-    def stop(handler_input):  # noqa: ANN001, ANN202
+    def stop(handler_input):
         return handler_input.response_builder.speak("Goodbye.").set_should_end_session(True).response
 
     @sb.request_handler(can_handle_func=is_intent_name("TipIntent"))
-    def tip(handler_input):  # noqa: ANN001, ANN202
+    def tip(handler_input):
         return handler_input.response_builder.speak("Salt the pasta water.").response   # shouldEndSession null
 
     @sb.request_handler(can_handle_func=is_request_type("SessionEndedRequest"))
-    def ended(handler_input):  # noqa: ANN001, ANN202
+    def ended(handler_input):
         return handler_input.response_builder.response
 
     @sb.request_handler(can_handle_func=is_request_type("CanFulfillIntentRequest"))
-    def can_fulfill(handler_input):  # noqa: ANN001, ANN202
+    def can_fulfill(handler_input):
         from ask_sdk_model.canfulfill import CanFulfillIntent, CanFulfillIntentValues
         handler_input.response_builder.set_can_fulfill_intent(CanFulfillIntent(CanFulfillIntentValues.YES, {}))
         return handler_input.response_builder.response
 
     @sb.request_handler(can_handle_func=lambda handler_input: True)
-    def other(handler_input):  # noqa: ANN001, ANN202
+    def other(handler_input):
         request = handler_input.request_envelope.request
         name = request.intent.name if hasattr(request, "intent") and request.intent else request.object_type
         return handler_input.response_builder.speak(f"You said {name}.").ask("And?").response
@@ -272,12 +273,25 @@ def test_skill_exception_is_one_line_target_error(model: InteractionModel) -> No
     assert "Traceback" in info.value.detail and conv.session is None
 
 
+def test_notes_flag_what_alexa_would_reject(model: InteractionModel) -> None:
+    def loud(event: dict, context: Any) -> dict:
+        speech = {"type": "SSML", "ssml": "x" * (MAX_SPEECH_CHARS + 1)}
+        return {"version": "1.0", "response": {"outputSpeech": speech, "shouldEndSession": False}}
+    notes = Conversation(model, InProcessTarget(loud)).launch().notes
+    assert any("not wrapped in <speak>" in note for note in notes)
+    assert f"outputSpeech is {MAX_SPEECH_CHARS + 1} characters (limit {MAX_SPEECH_CHARS})" in notes
+    assert "session kept open without a reprompt" in notes
+
+
 def test_ssml_to_plain_and_espeak() -> None:
     ssml = ('<speak>Hi <break time="1s"/><amazon:emotion name="excited">Tom &amp; Jerry</amazon:emotion>. '
             '<sub alias="World Wide Web">WWW</sub> <say-as interpret-as="spell-out">abc</say-as> '
             '<say-as interpret-as="digits">911</say-as> <prosody rate="slow" pitch="high">slow</prosody> '
             '<audio src="https://example.com/a.mp3"/></speak>')
-    assert to_plain(ssml) == "Hi Tom & Jerry. World Wide Web abc 911 slow"
+    assert plain_text(ssml) == "Hi Tom & Jerry. World Wide Web abc 911 slow"
+    assert plain_text("<speak><p>one</p><p>two<break/>three</p> it<emphasis>'s</emphasis></speak>") == \
+        "one two three it's"
+    assert plain_text(None) == plain_text("") == ""
     espeak = to_espeak(ssml)
     assert "amazon:" not in espeak and "audio" not in espeak and "sub" not in espeak
     assert '<prosody rate="slow">slow</prosody>' in espeak
@@ -287,7 +301,7 @@ def test_ssml_to_plain_and_espeak() -> None:
 
 # ------------------------------------------------------------------ HTTP target
 class _SkillHTTP(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         if self.path == "/broken":
             self.send_response(500)
@@ -334,7 +348,7 @@ def test_http_non_200_and_down_server(model: InteractionModel, http_url: str) ->
         Conversation(model, HttpTarget(http_url + "/broken")).launch()
     assert "\n" not in str(info.value)
     url = f"http://127.0.0.1:{_free_port()}/"
-    with pytest.raises(TargetError, match="cannot reach .* connection refused") as info:
+    with pytest.raises(TargetError, match=r"cannot reach .* connection refused") as info:
         Conversation(model, HttpTarget(url, timeout=2)).launch()
     assert "\n" not in str(info.value)
 

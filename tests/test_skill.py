@@ -1,7 +1,9 @@
 """The skill end to end: full request envelopes in, response JSON out.
 
-Every test runs twice through the ``send`` fixture: once through the Lambda
-entry point and once through the development webhook's ``POST /alexa``.
+Tests send through the Lambda entry (``send``). The webhook runs the same
+``skill.skill.invoke``; a parity set shows it answers byte for byte alike
+(``test_the_webhook_answers_exactly_as_lambda_does``) and that its error and
+logging paths hold too (``each_entry``).
 """
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ import pytest
 import lambda_handler
 
 from skill.content import CONTENT, ends_with_doctor
+from skill.speech import MAX_SPEECH_CHARS, plain_text
 from testkit import envelopes as E
-from tests.conftest import card, ends, parse_ssml, reprompt, speech, ssml
+from tests.conftest import card, ends, parse_ssml, reprompt, speech, ssml, via_lambda, via_webhook
 
 DOCTOR_LINES = [line for lines in CONTENT.prompts["doctor_lines"].values() for line in lines]
 SOURCE = CONTENT.source
@@ -164,7 +167,7 @@ def test_yes_chain_walks_the_topics(send):
     dialog.intent("BackPainCausesIntent")
     heard = [dialog.intent("AMAZON.YesIntent") for _ in range(3)]
     expected = ["cancer_warning_sign", "where_it_spreads", "how_common"]
-    for response, topic_id in zip(heard, expected):
+    for response, topic_id in zip(heard, expected, strict=True):
         assert speech(response).startswith(CONTENT.topic_by_id[topic_id].answer)
 
 
@@ -367,13 +370,13 @@ def test_can_fulfill_unknown_term_and_other_intents(send):
 
 # --- failure handling -------------------------------------------------------------
 
-def test_handler_errors_get_an_apology_not_a_crash(send, monkeypatch, caplog):
+def test_handler_errors_get_an_apology_not_a_crash(each_entry, monkeypatch, caplog):
     from skill import replies
 
     def broken(topic, content=None):
         raise RuntimeError(f"boom {E.USER_ID}")
     monkeypatch.setattr(replies, "topic_answer", broken)
-    response = E.Dialog(send).intent("DenosumabIntent")
+    response = E.Dialog(each_entry).intent("DenosumabIntent")
     assert speech(response).startswith("Sorry, something went wrong")
     assert not ends(response)
     assert "type=RuntimeError" in caplog.text
@@ -389,9 +392,9 @@ def test_wrong_skill_id_is_refused_by_lambda(monkeypatch):
         lambda_handler.handler(E.envelope(E.launch()), None)
 
 
-def test_logs_carry_no_user_data(send, caplog):
+def test_logs_carry_no_user_data(each_entry, caplog):
     caplog.set_level("DEBUG")
-    dialog = E.Dialog(send)
+    dialog = E.Dialog(each_entry)
     dialog.launch()
     dialog.intent("GlossaryIntent", term=E.slot("term", "zometa secret-slot-value"))
     dialog.intent("DenosumabIntent")
@@ -432,13 +435,22 @@ def test_every_response_is_valid_short_and_never_diagnoses(send):
             if block:
                 text = (block.get("outputSpeech") or block)["ssml"]
                 parse_ssml(text)
-                assert len(text) < 8000
+                assert len(text) <= MAX_SPEECH_CHARS
                 assert not re.search(r"\byou (do not |don't )?have\b", plain_text_lower(text)), text
     assert count > 150
 
 
+def test_the_webhook_answers_exactly_as_lambda_does(dev_client):
+    """Parity: every reply above, sent through both entries, is the same JSON."""
+    pairs = zip(every_response(via_lambda), every_response(via_webhook(dev_client)), strict=True)
+    count = 0
+    for through_lambda, through_webhook in pairs:
+        assert through_webhook == through_lambda
+        count += 1
+    assert count > 150
+
+
 def plain_text_lower(text: str) -> str:
-    from skill.speech import plain_text
     return plain_text(text).lower()
 
 
@@ -447,3 +459,20 @@ def test_intent_request_without_an_intent_gets_the_fallback(send):
     del request["intent"]
     response = E.Dialog(send).request(request)
     assert speech(response).startswith("Sorry, I can't help with that.")
+
+
+def test_serializer_speed_ups_still_hook_into_the_pinned_sdk(monkeypatch):
+    """The overrides replace name-mangled SDK helpers: if an upgrade renames them, fail here, not silently."""
+    from ask_sdk_core.serialize import DefaultSerializer
+
+    from skill.skill import Serializer, parse_envelope
+
+    called = set()
+    for name in Serializer.OVERRIDDEN:
+        assert callable(getattr(DefaultSerializer, name, None)), f"ask-sdk-core no longer defines {name}"
+        override = getattr(Serializer, name)
+        monkeypatch.setattr(Serializer, name,
+                            lambda self, *args, _name=name, _f=override: called.add(_name) or _f(self, *args))
+    parsed = parse_envelope(E.envelope(E.launch()))
+    assert parsed.request.timestamp.tzinfo is not None
+    assert called == set(Serializer.OVERRIDDEN)

@@ -15,12 +15,6 @@ def test_health(dev_client):
     assert reply.get_json() == {"status": "ok", "mode": "development"}
 
 
-def test_launch_over_http(dev_client):
-    reply = dev_client.post("/alexa", json=E.envelope(E.launch()))
-    assert reply.status_code == 200 and reply.is_json
-    assert reply.get_json()["response"]["outputSpeech"]["ssml"].startswith("<speak>Welcome")
-
-
 @pytest.mark.parametrize("body, reason", [
     (b"{not json", "body is not valid JSON"),
     (b"", "body is not valid JSON"),
@@ -36,22 +30,6 @@ def test_bad_bodies_are_refused(dev_client, body, reason):
     reply = dev_client.post("/alexa", data=body, content_type="application/json")
     assert reply.status_code == 400
     assert reply.get_json() == {"error": reason}
-
-
-@pytest.mark.parametrize("mutate", [
-    lambda e: e["request"].update(type=7),
-    lambda e: e["request"].update(timestamp="yesterday"),
-    lambda e: e["request"].update(intent="DenosumabIntent"),
-    lambda e: e.update(session=[]),
-    lambda e: e["session"].update(attributes="x"),
-    lambda e: e.update(context="none"),
-], ids=["type-int", "timestamp-text", "intent-string", "session-list", "attributes-text", "context-text"])
-def test_wrong_field_types_never_give_a_500(dev_client, mutate):
-    env = E.envelope(E.intent("DenosumabIntent"))
-    mutate(env)
-    reply = dev_client.post("/alexa", json=env)
-    assert reply.status_code in (200, 400)
-    assert reply.is_json
 
 
 def test_body_size_limit(dev_client):

@@ -8,7 +8,7 @@ A skill hosted as a web service must reject anything Alexa did not sign:
 3. ``Signature-256`` is the leaf key's RSA/SHA-256 signature of the raw body
    (``check_signature``).
 4. ``request.timestamp`` is fresh (``check_timestamp``) and the application id
-   is ours (``check_application_id``).
+   is ours (``skill.appid.check_application_id``).
 
 ``Verifier.verify`` runs them all, caches validated chains per URL and raises
 ``VerificationError`` (and nothing else) with a short reason that carries no
@@ -42,17 +42,15 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509 import verification as x509v
 
-from skill.appid import application_id, dig, parse_skill_ids
+from skill.appid import WrongApplication, check_application_id, dig
 
 __all__ = [
     "VerificationError",
     "Verifier",
     "HttpFetcher",
     "check_cert_url",
-    "check_application_id",
     "check_timestamp",
     "check_signature",
-    "parse_skill_ids",
     "parse_chain",
     "validate_chain",
     "TrustedChain",
@@ -110,15 +108,6 @@ def check_cert_url(url: str) -> str:
     if not path.startswith(CERT_PATH_PREFIX):
         raise VerificationError("bad cert url")
     return f"https://{CERT_HOST}{path}"
-
-
-def check_application_id(envelope: Mapping[str, Any], allowed: Collection[str]) -> None:
-    """Refuse requests meant for another skill (``context`` first, then ``session``)."""
-    app_id = application_id(envelope)
-    if not app_id:
-        raise VerificationError("missing application id")
-    if app_id not in allowed:
-        raise VerificationError("wrong application id")
 
 
 def check_timestamp(envelope: Mapping[str, Any], now: datetime) -> None:
@@ -437,7 +426,10 @@ class Verifier:
             raise VerificationError("bad envelope")
         # Cheap envelope checks first: stale or foreign requests cost no fetch.
         check_timestamp(envelope, now)
-        check_application_id(envelope, self.skill_ids)
+        try:
+            check_application_id(envelope, self.skill_ids)
+        except WrongApplication as exc:
+            raise VerificationError(str(exc)) from None
         check_signature(self._trusted(url, now).public_key, signature, bytes(body))
 
     def _now(self) -> datetime:
