@@ -36,7 +36,6 @@ CONSENT_TOKEN = "remind-to-call-doctor"   # echoed back by Alexa with the consen
 OFFER = "reminder"                        # the session's ``offer`` while "Shall I?" is pending
 REMINDER_HOUR = 9
 ASK_FOR = "AskFor"
-CONSENT_URI = "connection://AMAZON.AskForPermissionsConsent/2"
 
 # Outcomes, as logged (``reminder outcome=...``) and as the handlers branch on.
 CREATED, ALREADY_SET = "created", "already_set"

@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -29,6 +30,7 @@ from testkit import envelopes as E
 from testkit.server import free_port, running
 
 REMINDER_TEXT = "Time to call your doctor about your back pain."
+REPO_MODELS = Path(__file__).resolve().parent.parent / "interaction_model"
 # (device zone, request time in UTC, expected local time of the reminder): each crosses a DST change.
 ZONES = [
     ("America/Chicago", "2026-03-07T18:00:00Z", "2026-03-08T09:00:00"),    # clocks go forward overnight
@@ -372,6 +374,39 @@ def test_simulator_against_a_running_dev_server():
     assert turns[2]["directives"] == ["Connections.SendRequest"]
     assert turns[3]["reminders"] == [{"text": REMINDER_TEXT, "scheduled": ZONES[0][2],
                                       "time_zone": "America/Chicago"}]
+
+
+def test_simulator_answers_voice_forward_consent_and_later_requests_carry_the_grant(api_factory):
+    """Connections.StartConnection to AMAZON.AskForPermissionsConsent comes back as a SessionResumedRequest."""
+    from simulator.client import Conversation, InProcessTarget
+    from simulator.consent import AlexaSide
+    from simulator.nlu import InteractionModel
+
+    start = {"type": "Connections.StartConnection", "uri": "connection://AMAZON.AskForPermissionsConsent/2",
+             "token": "consent-1", "input": {"@type": "AskForPermissionsConsentRequest", "@version": "2",
+                                             "permissionScopes": [{"permissionScope": E.REMINDERS_SCOPE,
+                                                                   "consentLevel": "ACCOUNT"}]}}
+    said = {"type": "PlainText", "text": "Okay."}
+
+    def fake_skill(envelope, _context):
+        asks = envelope["request"].get("intent", {}).get("name") == "RemindMeIntent"
+        return {"version": "1.0", "response": {"directives": [start]} if asks else {
+            "outputSpeech": said, "reprompt": {"outputSpeech": said}, "shouldEndSession": False}}
+
+    model = InteractionModel.load(REPO_MODELS / "en-US.json")
+    conv = Conversation(model, InProcessTarget(fake_skill), alexa=AlexaSide(api_factory(), "ask", "Demo"))
+    asked = conv.say("remind me to call my doctor")
+    assert asked.directives == ["Connections.StartConnection"] and asked.alexa_prompt and not asked.end_session
+    assert "permissions" not in asked.request["context"]["System"]["user"]
+    answered = conv.say("yes")
+    cause = answered.request["request"]["cause"]
+    assert answered.request_type == "SessionResumedRequest" and cause["token"] == "consent-1"
+    assert cause["result"]["status"] == "ACCEPTED"
+    later = conv.say("what is a psa test")
+    for request in (answered.request, later.request):
+        user = request["context"]["System"]["user"]
+        assert user["permissions"]["scopes"][E.REMINDERS_SCOPE] == {"status": "GRANTED"}
+        assert request["context"]["System"]["apiAccessToken"].startswith("granted.")
 
 
 def test_page_endpoint_carries_the_consent_question_and_the_reminder(webhook):
