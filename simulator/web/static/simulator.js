@@ -128,7 +128,8 @@
 
   function newSession(label) {
     stopSpeaking();
-    if (session) session = { user_id: session.user_id, device_id: session.device_id };
+    // Same user and device, and the permissions they granted: only the session is new.
+    if (session) session = { user_id: session.user_id, device_id: session.device_id, permissions: session.permissions };
     append(element("li", "divider", label));
   }
 
