@@ -146,7 +146,7 @@ class EmergencyIntentHandler(IntentHandler):
 
 
 class RemindMeIntentHandler(IntentHandler):
-    """"Remind me to call my doctor": say what and when, and ask first."""
+    """Asked for a reminder to call the doctor: say what and when, and ask first."""
 
     intents = ("RemindMeIntent",)
 

@@ -1,4 +1,4 @@
-""""Remind me to call my doctor": the reminder, the permission it needs, and what to say.
+"""A reminder to call the doctor: the reminder, the permission it needs, and what to say.
 
 One kind of reminder only: once, tomorrow at 09:00 in the device's time zone,
 saying ``prompts.reminder_text``. The flow, spread over turns by the handlers:

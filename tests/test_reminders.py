@@ -1,4 +1,4 @@
-""""Remind me to call my doctor": consent, the Reminders API and its failures, end to end.
+"""Reminders to call the doctor: consent, the Reminders API and its failures, end to end.
 
 Every flow runs through the Lambda entry and the development webhook (the test
 plays Alexa's part: session, permission, consent answer) and through the
