@@ -34,6 +34,7 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from skill.content import CONTENT, Content
+from skill.reminders import SCOPE as REMINDERS_SCOPE
 from deploy.models import MODELS_DIR, stale_models
 
 from . import icons
@@ -55,6 +56,8 @@ SSL_CERTIFICATE_TYPES = {"Trusted", "Wildcard", "SelfSigned"}
 LAMBDA_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}"
                         r"(:[A-Za-z0-9_$-]{1,128})?$")
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+# Permission scopes the skill may declare: reminders, which skill.reminders asks for by voice.
+KNOWN_PERMISSIONS = frozenset({REMINDERS_SCOPE})
 
 
 class PackagingError(RuntimeError):
@@ -248,6 +251,11 @@ def validate(manifest: Any, models: Mapping[str, Mapping[str, Any]]) -> list[str
     for flag in PRIVACY_FLAGS:
         if not isinstance(privacy, dict) or not isinstance(privacy.get(flag), bool):
             problems.append(f"privacyAndCompliance.{flag}: must be true or false")
+
+    permissions = body.get("permissions", [])
+    if not (isinstance(permissions, list) and all(
+            isinstance(p, dict) and set(p) == {"name"} and p["name"] in KNOWN_PERMISSIONS for p in permissions)):
+        problems.append(f"manifest.permissions: a list of {{\"name\": ...}} from {sorted(KNOWN_PERMISSIONS)}")
 
     apis = body.get("apis", {})
     custom = apis.get("custom") if isinstance(apis, dict) else None

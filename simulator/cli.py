@@ -12,10 +12,13 @@ import json
 import os
 import shlex
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
+from .alexa_api import AlexaApi, parse_status
 from .client import REPO_ROOT, Conversation, HttpTarget, InProcessTarget, TargetError, Turn, load_handler
+from .consent import PERMISSION_STATES, AlexaSide
 from .invocation import parse_invocation
 from .nlu import FUZZY_THRESHOLD, InteractionModel, ModelError
 from .speech import SpeechError, find_espeak, markup, speak
@@ -55,7 +58,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print one JSON record per turn")
     parser.add_argument("--speak", action="store_true", help="speak each answer with espeak-ng")
     parser.add_argument("--wav", type=Path, metavar="DIR", help="write each answer to DIR/turn-NN.wav")
+    alexa = parser.add_argument_group("Alexa's side (permissions and the local Alexa API on loopback)")
+    alexa.add_argument("--permissions", choices=PERMISSION_STATES, default="ask",
+                       help="the user's reminders permission: ask (Alexa asks by voice when the skill "
+                            "requests it), granted, or denied (default ask)")
+    alexa.add_argument("--time-zone", default="UTC", metavar="ZONE",
+                       help="the device's time zone, an IANA name such as America/Chicago (default UTC)")
+    alexa.add_argument("--reminders-status", type=_status, metavar="CODE",
+                       help="make POST /v1/alerts/reminders answer with this HTTP status, or "
+                            "'timeout' (never answer in time) or 'unsupported' (a device without reminders)")
+    alexa.add_argument("--now", type=_instant, metavar="ISO",
+                       help="the time in request timestamps, e.g. 2026-03-07T18:00:00Z (default: now)")
     return parser
+
+
+def _status(text: str) -> int | str:
+    try:
+        return parse_status(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time") from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 class _Printer:
@@ -92,6 +121,8 @@ class _Printer:
             p(f"Alexa: {turn.speech}")
         if turn.reprompt:
             p(self.dim(f"  (reprompt: {turn.reprompt})"))
+        for reminder in turn.reminders:
+            p(self.dim(f"  [reminder set: {reminder['text']} | {reminder['scheduled']} {reminder['time_zone']}]"))
         if turn.card:
             content = " ".join(str(turn.card["content"]).split())
             p(self.dim(f"  [card: {turn.card['title']} | {content[:160]}{'...' if len(content) > 160 else ''}]"))
@@ -248,7 +279,20 @@ def main(argv: list[str] | None = None, *, handler: Callable[[dict, Any], dict] 
     printer = _Printer(out, err, args)
     for warning in model.warnings:
         print(printer.dim(f"model warning: {warning}"), file=err)
-    conv = Conversation(model, target, locale=args.locale, skill_id=args.skill_id)
+    clock = (lambda: args.now) if args.now else None
+    try:
+        api = AlexaApi(time_zone=args.time_zone, reminders_status=args.reminders_status, clock=clock)
+    except ValueError as exc:
+        print(f"error: {exc}", file=err)
+        return 2
+    alexa = AlexaSide(api, args.permissions, model.invocation_name.title())
+    conv = Conversation(model, target, locale=args.locale, skill_id=args.skill_id, alexa=alexa, clock=clock)
+    with api:
+        return _run(args, conv, printer, model, err)
+
+
+def _run(args: argparse.Namespace, conv: Conversation, printer: _Printer, model: InteractionModel,
+         err: TextIO) -> int:
     if not args.utterances:
         return _interactive(conv, printer)
     if args.one_shot:

@@ -14,6 +14,7 @@ import json
 import sys
 import traceback
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -22,6 +23,7 @@ import requests
 from skill.speech import MAX_SPEECH_CHARS, plain_text
 
 from . import envelopes
+from .consent import PERMISSION_STATES, AlexaSide, PendingConsent, answer_request, classify, consent_asked
 from .invocation import parse_invocation
 from .nlu import InteractionModel, Resolution
 
@@ -32,7 +34,7 @@ __all__ = [
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RECORD_KEYS = ("utterance", "request_type", "intent", "slots", "speech", "ssml", "reprompt",
-               "card", "end_session")
+               "card", "end_session", "directives", "reminders")
 MAX_STATE_ID = 256   # longest user, device or session id restore() accepts
 Handler = Callable[[dict, Any], dict]
 Target = Callable[[dict], dict]
@@ -135,6 +137,9 @@ class Turn:
     response: dict | None = None
     resolution: Resolution | None = None
     notes: list[str] = field(default_factory=list)
+    directives: list[str] = field(default_factory=list)       # types, in the order sent
+    reminders: list[dict[str, Any]] = field(default_factory=list)   # accepted by the local Alexa API
+    alexa_prompt: str | None = None    # what Alexa itself asked (a consent question), not the skill
 
     def record(self) -> dict[str, Any]:
         """The public per-turn record (exactly RECORD_KEYS)."""
@@ -191,18 +196,22 @@ class _Session:
     dialog_intent: str | None = None
     reprompt_ssml: tuple[str, str | None] | None = None
     silences: int = 0
+    consent: PendingConsent | None = None             # Alexa asked; the next utterance answers
 
 
 class Conversation:
     """Talks to one skill the way Alexa would, turn by turn."""
 
     def __init__(self, model: InteractionModel, target: Target, *, locale: str = "en-US",
-                 skill_id: str | None = None) -> None:
+                 skill_id: str | None = None, alexa: AlexaSide | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.model = model
         self.target = target
         self.locale = locale
         self.identity = envelopes.Identity(skill_id=skill_id)
         self.session: _Session | None = None
+        self.alexa = alexa      # permissions, consent and the local Alexa API; None: none of that
+        self.clock = clock      # what "now" is in request timestamps; None: the real clock
 
     @property
     def skill_id(self) -> str | None:
@@ -225,7 +234,10 @@ class Conversation:
                          elicit=list(session.elicit) if session.elicit else None,
                          dialog_intent=session.dialog_intent,
                          reprompt=list(session.reprompt_ssml) if session.reprompt_ssml else None,
-                         silences=session.silences)
+                         silences=session.silences,
+                         consent=session.consent.state() if session.consent else None)
+        if self.alexa is not None:
+            state["permissions"] = self.alexa.permissions
         return state
 
     def restore(self, state: Mapping[str, Any] | None) -> None:
@@ -243,6 +255,11 @@ class Conversation:
             value = _state_id(state, key)
             if value is not None:
                 setattr(self.identity, key, value)
+        permissions = _state_field(state, "permissions", str, None)
+        if permissions is not None and self.alexa is not None:
+            if permissions not in PERMISSION_STATES:
+                raise ValueError(f"permissions must be one of {', '.join(PERMISSION_STATES)}")
+            self.alexa.permissions = permissions
         session_id = _state_id(state, "session_id")
         if session_id is None:
             self.session = None
@@ -265,6 +282,9 @@ class Conversation:
         elicit = _state_field(state, "elicit", list, None)
         if elicit is not None:
             session.elicit = self._checked_elicit(elicit)
+        consent = _state_field(state, "consent", list, None)
+        if consent is not None:
+            session.consent = PendingConsent.restore(consent)
         self.session = session
 
     def _checked_elicit(self, elicit: list) -> tuple[str, str, dict]:
@@ -292,6 +312,8 @@ class Conversation:
             if self.session is None:
                 return Turn(utterance, notes=["no open session: nothing to exit"], end_session=True)
             return self.end("USER_INITIATED", utterance=utterance)
+        if self.session is not None and self.session.consent is not None:
+            return self._consent_answer(utterance, classify(utterance))
         if invocation.kind == "launch":
             return self.launch(utterance)
         if invocation.kind == "oneshot":
@@ -336,6 +358,8 @@ class Conversation:
         """The user says nothing: Alexa reprompts once, then ends the session."""
         if self.session is None:
             return Turn(None, notes=["no open session"], end_session=True)
+        if self.session.consent is not None:
+            return self._consent_answer(None, "NOT_ANSWERED")
         if self.session.reprompt_ssml and self.session.silences == 0:
             self.session.silences += 1
             plain, ssml = self.session.reprompt_ssml
@@ -382,9 +406,23 @@ class Conversation:
                                             slots, dialog_state=dialog_state)
         return self._send(turn, envelope)
 
+    def _consent_answer(self, utterance: str | None, status: str) -> Turn:
+        """The user's answer to Alexa's consent question goes back to the skill, not through the NLU."""
+        assert self.session is not None and self.session.consent is not None and self.alexa is not None
+        pending, self.session.consent = self.session.consent, None
+        if status == "ACCEPTED":
+            self.alexa.permissions = "granted"    # this and later requests carry the permission
+        request = answer_request(pending, status, self.locale, envelopes.timestamp())
+        turn = Turn(utterance, request["type"], notes=[f"Alexa's consent question answered: {status}"])
+        return self._send(turn, envelopes.envelope_around(self.identity, self.session.info, request))
+
     def _send(self, turn: Turn, envelope: dict) -> Turn:
         assert self.session is not None
         session = self.session
+        if self.clock is not None:
+            envelope["request"]["timestamp"] = envelopes.timestamp(self.clock())
+        if self.alexa is not None:
+            self.alexa.prepare(envelope, self.identity.user_id)
         turn.request = envelope
         try:
             reply = self.target(envelope)
@@ -410,15 +448,44 @@ class Conversation:
             turn.card = {"title": card.get("title") or card.get("type"),
                          "content": card.get("content") or card.get("text") or ""}
         directives = [d for d in body.get("directives") or [] if isinstance(d, dict)]
+        turn.directives = [str(d.get("type", "")) for d in directives]
         self._dialog(session, turn, directives)
         should_end = body.get("shouldEndSession")
-        dialog = any(str(d.get("type", "")).startswith("Dialog.") for d in directives)
+        # Dialog directives keep the session; a Connections request suspends it until Alexa answers.
+        held = any(str(d.get("type", "")).startswith(("Dialog.", "Connections.")) for d in directives)
         turn.end_session = (turn.request_type == "SessionEndedRequest" or not body
-                            or should_end is True or (should_end is None and not dialog))
+                            or should_end is True or (should_end is None and not held))
         self._check(turn, body)
+        if self.alexa is not None:
+            turn.reminders = self.alexa.take_reminders(self.identity.user_id)
         if turn.end_session:
             self.session = None
+        elif self.alexa is not None:
+            pending = consent_asked(directives)
+            if pending is not None:
+                return self._consent_asked(turn, session, pending)
         return turn
+
+    def _consent_asked(self, turn: Turn, session: _Session, pending: PendingConsent) -> Turn:
+        """Alexa's part when the skill asks for a permission: ask the user, or answer at once."""
+        assert self.alexa is not None
+        decided = self.alexa.immediate_answer()
+        if decided is None:
+            question = self.alexa.question()
+            session.consent = pending
+            session.reprompt_ssml = (question, None)
+            turn.alexa_prompt = question
+            turn.speech = f"{turn.speech} {question}".strip()
+            turn.notes.append("Alexa asks for the permission; your next words answer it")
+            return turn
+        turn.notes.append(f"permission already {self.alexa.permissions}: Alexa answers {decided} at once")
+        request = answer_request(pending, decided, self.locale, envelopes.timestamp())
+        follow = self._send(Turn(turn.utterance, request["type"]),
+                            envelopes.envelope_around(self.identity, session.info, request))
+        follow.notes[:0] = turn.notes
+        follow.directives[:0] = turn.directives
+        follow.reminders[:0] = turn.reminders
+        return follow
 
     def _dialog(self, session: _Session, turn: Turn, directives: list[dict]) -> None:
         session.elicit, session.dialog_intent = None, None

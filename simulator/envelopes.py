@@ -7,6 +7,7 @@ Alexa (and a malformed envelope fails here rather than in the skill).
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from ask_sdk_model.slu.entityresolution import Resolution, Resolutions, Status, 
 
 __all__ = [
     "Identity", "SessionInfo", "launch_request", "intent_request", "session_ended_request",
-    "can_fulfill_intent_request", "build_slot", "timestamp",
+    "can_fulfill_intent_request", "build_slot", "timestamp", "envelope_around",
 ]
 
 DEFAULT_APPLICATION_ID = "amzn1.ask.skill.simulator"
@@ -152,3 +153,16 @@ def can_fulfill_intent_request(identity: Identity, locale: str, intent: str,
     request = CanFulfillIntentRequest(request_id=_request_id(), timestamp=datetime.now(timezone.utc),
                                       locale=locale, intent=_intent(intent, slots, "NONE"))
     return _envelope(identity, SessionInfo(), request)
+
+
+def envelope_around(identity: Identity, session: SessionInfo, request: dict[str, Any]) -> dict[str, Any]:
+    """An envelope around a request written as JSON (Connections.Response, SessionResumedRequest).
+
+    The envelope still goes through the SDK's deserializer, so a shape the SDK
+    cannot read fails here rather than in the skill.
+    """
+    data: dict[str, Any] = _SERIALIZER.serialize(RequestEnvelope(
+        version="1.0", context=_context(identity), session=_session(identity, session)))
+    data["request"] = request
+    _SERIALIZER.deserialize(json.dumps(data), RequestEnvelope)
+    return data

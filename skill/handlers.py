@@ -19,7 +19,7 @@ from ask_sdk_model.canfulfill import (CanFulfillIntent, CanFulfillIntentValues, 
                                       CanFulfillSlotValues, CanUnderstandSlotValues)
 from ask_sdk_model.ui import SimpleCard
 
-from . import replies
+from . import reminders, replies
 from .content import CONTENT, Term
 from .replies import Reply
 from .speech import RATES, at_rate, clamp_rate, plain_text
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 # Session attribute keys: all the conversation state there is.
 TOPIC, OFFER, LAST, RATE = "topic", "offer", "last", "rate"
+REMINDER = "reminder"   # "created" once this session has made its one reminder
 
 
 # --- plumbing -------------------------------------------------------------
@@ -164,6 +165,68 @@ class CrisisIntentHandler(IntentHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         return render(handler_input, replies.crisis(request_locale(handler_input)))
+
+
+class RemindMeIntentHandler(IntentHandler):
+    """Asked for a reminder to call the doctor: say what and when, and ask first."""
+
+    intents = ("RemindMeIntent",)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        if session_attributes(handler_input).get(REMINDER) == reminders.CREATED:
+            return render(handler_input, reminders.answer(reminders.ALREADY_SET))
+        return render(handler_input, reminders.offer())
+
+
+class ReminderOfferAnswerHandler(AbstractRequestHandler):
+    """Yes or no to "Shall I?" about the reminder; other offers stay with Yes/No below."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return (intent_name(handler_input) in ("AMAZON.YesIntent", "AMAZON.NoIntent")
+                and session_attributes(handler_input).get(OFFER) == reminders.OFFER)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        if intent_name(handler_input) == "AMAZON.NoIntent":
+            return render(handler_input, reminders.answer(reminders.DECLINED))
+        if not reminders.has_permission(handler_input.request_envelope):
+            # Alexa asks by voice and answers with a Connections.Response; say nothing now.
+            session_attributes(handler_input)[OFFER] = None
+            return handler_input.response_builder.add_directive(reminders.consent_directive()).response
+        return set_reminder(handler_input)
+
+
+class ConsentAnswerHandler(AbstractRequestHandler):
+    """Alexa's answer to the voice permission request (Connections.Response or SessionResumedRequest)."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return reminders.is_consent_answer(handler_input.request_envelope.request)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        answer = reminders.consent_answer(handler_input.request_envelope.request)
+        log.info("reminder consent=%s", answer)
+        if answer == reminders.ACCEPTED:
+            return set_reminder(handler_input)
+        return render_reminder_outcome(handler_input, answer)
+
+
+def set_reminder(handler_input: HandlerInput) -> Response:
+    """Create this session's one reminder (a second request only hears that it exists)."""
+    attrs = session_attributes(handler_input)
+    if attrs.get(REMINDER) == reminders.CREATED:
+        return render(handler_input, reminders.answer(reminders.ALREADY_SET))
+    result = reminders.create(handler_input)
+    if result.outcome == reminders.CREATED and result.scheduled is not None:
+        attrs[REMINDER] = reminders.CREATED
+        return render(handler_input, reminders.confirmed(result.scheduled))
+    return render_reminder_outcome(handler_input, result.outcome)
+
+
+def render_reminder_outcome(handler_input: HandlerInput, outcome: str) -> Response:
+    """No reminder: a calm reply, plus the Alexa app consent card when permission is missing."""
+    response = render(handler_input, reminders.answer(outcome))
+    if reminders.needs_card(outcome):
+        response.card = reminders.consent_card()
+    return response
 
 
 class YesIntentHandler(IntentHandler):
@@ -333,6 +396,9 @@ REQUEST_HANDLERS: tuple[AbstractRequestHandler, ...] = (
     CrisisIntentHandler(),
     TopicIntentHandler(),
     GlossaryIntentHandler(),
+    RemindMeIntentHandler(),
+    ReminderOfferAnswerHandler(),
+    ConsentAnswerHandler(),
     YesIntentHandler(),
     NoIntentHandler(),
     TellMeMoreIntentHandler(),

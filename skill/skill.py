@@ -13,14 +13,17 @@ from typing import Any
 
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.skill import CustomSkill
-from ask_sdk_core.skill_builder import SkillBuilder
-from ask_sdk_model import RequestEnvelope
+from ask_sdk_core.skill_builder import CustomSkillBuilder
+from ask_sdk_model import Context, RequestEnvelope
+from ask_sdk_model.interfaces.system import SystemState
 
+from .api_client import TimeoutApiClient
 from .handlers import REQUEST_HANDLERS, CatchAllExceptionHandler
 
 
 def build_skill() -> CustomSkill:
-    builder = SkillBuilder()
+    """The skill, with an API client for the Alexa APIs it calls (reminders, time zone)."""
+    builder = CustomSkillBuilder(api_client=TimeoutApiClient())
     for handler in REQUEST_HANDLERS:
         builder.add_request_handler(handler)
     builder.add_exception_handler(CatchAllExceptionHandler())
@@ -80,5 +83,10 @@ def parse_envelope(event: dict[str, Any]) -> RequestEnvelope:
 
 def invoke(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Answer one Alexa request envelope (a dict) with a response envelope (a dict)."""
-    response = SKILL.invoke(request_envelope=parse_envelope(event), context=context)
+    envelope = parse_envelope(event)
+    if envelope.context is None or envelope.context.system is None:
+        # With an API client the SDK reads context.System before any handler runs;
+        # an envelope without one still deserves an answer, not an AttributeError.
+        envelope.context = Context(system=SystemState())
+    response = SKILL.invoke(request_envelope=envelope, context=context)
     return _SERIALIZER.serialize(response)

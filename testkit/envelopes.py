@@ -15,6 +15,7 @@ APP_ID = "amzn1.ask.skill.00000000-0000-0000-0000-000000000000"
 USER_ID = "amzn1.ask.account.TESTUSERSECRET"
 DEVICE_ID = "amzn1.ask.device.TESTDEVICESECRET"
 LOCALES = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
+REMINDERS_SCOPE = "alexa::alerts:reminders:skill:readwrite"
 
 
 def now_iso() -> str:
@@ -59,6 +60,37 @@ def can_fulfill(name: str, slots: dict[str, dict[str, Any]] | None = None, local
                     intent={"name": name, "confirmationStatus": "NONE", "slots": slots or {}})
 
 
+def connections_response(status: str, locale: str = "en-US", code: str = "200") -> dict[str, Any]:
+    """Alexa's answer to the skill's voice permission request (Connections.SendRequest AskFor)."""
+    return _request("Connections.Response", locale, name="AskFor", token="remind-to-call-doctor",
+                    status={"code": code, "message": "OK" if code == "200" else "Error"},
+                    payload={"permissionScope": REMINDERS_SCOPE, "status": status})
+
+
+def session_resumed(status: str, locale: str = "en-US") -> dict[str, Any]:
+    """The voice-forward consent answer (after Connections.StartConnection)."""
+    return _request("SessionResumedRequest", locale, cause={
+        "type": "ConnectionCompleted", "token": "remind-to-call-doctor", "status": {"code": "200", "message": "OK"},
+        "result": {"status": status, "permissionScopes": [{"permissionScope": REMINDERS_SCOPE,
+                                                           "consentLevel": "ACCOUNT"}]}})
+
+
+def point_at_api(env: dict[str, Any], endpoint: str, token: str, *, granted: bool,
+                 timestamp: str | None = None) -> dict[str, Any]:
+    """Aim an envelope at a (local) Alexa API, with or without the reminders permission."""
+    system = env["context"]["System"]
+    system["apiEndpoint"], system["apiAccessToken"] = endpoint, token
+    for user in (system["user"], env["session"]["user"]):
+        if granted:
+            user["permissions"] = {"consentToken": "TESTCONSENTSECRET",
+                                   "scopes": {REMINDERS_SCOPE: {"status": "GRANTED"}}}
+        else:
+            user.pop("permissions", None)
+    if timestamp:
+        env["request"]["timestamp"] = timestamp
+    return env
+
+
 def envelope(request: dict[str, Any], *, attributes: dict[str, Any] | None = None,
              new: bool = True, session_id: str | None = None, app_id: str = APP_ID) -> dict[str, Any]:
     """A full request envelope around ``request``."""
@@ -88,10 +120,13 @@ class Dialog:
     attributes: dict[str, Any] = field(default_factory=dict)
     session_id: str = field(default_factory=lambda: f"amzn1.echo-api.session.{uuid.uuid4()}")
     turns: int = 0
+    prepare: Callable[[dict[str, Any]], Any] | None = None   # e.g. point_at_api, before each send
 
     def request(self, request: dict[str, Any]) -> dict[str, Any]:
         env = envelope(request, attributes=self.attributes, new=self.turns == 0,
                        session_id=self.session_id)
+        if self.prepare is not None:
+            self.prepare(env)
         response = self.send(env)
         self.turns += 1
         self.attributes = response.get("sessionAttributes") or {}

@@ -171,3 +171,33 @@ def test_locale_and_refusals(page):
     expect(turn.locator(".card .card-title")).to_have_text("Call 999 now")
     expect(turn.locator(".meta")).to_contain_text("EmergencyIntent")
     assert page.evaluate("window.__spoken")[-1][1] == "en-GB"
+
+
+def test_consent_question_and_reminder_in_the_transcript(page):
+    box = page.get_by_label("What you say to Alexa")
+    for said in ("remind me to call my doctor", "yes"):
+        box.fill(said)
+        box.press("Enter")
+        expect(last_turn(page).locator(".bubble.user")).to_contain_text(said)
+    asked = last_turn(page)
+    consent = asked.locator(".bubble.consent")
+    expect(consent).to_contain_text("Alexa (permission request)")
+    expect(consent).to_contain_text("Do you give Back Pain Guide permission to update your reminders?")
+    expect(asked.locator(".bubble.alexa:not(.consent)")).to_have_count(0)   # the skill itself said nothing
+
+    box.fill("i approve")
+    box.press("Enter")
+    done = last_turn(page)
+    expect(done.locator(".bubble.alexa")).to_contain_text("at 9 in the morning")
+    expect(done.locator(".meta.reminder")).to_have_text(re.compile(
+        r'Reminder set: "Time to call your doctor about your back pain\." at \d{4}-\d\d-\d\dT09:00:00 \(UTC\)'))
+
+    # A new session keeps the user's grant: no consent question the second time.
+    page.get_by_role("button", name=re.compile("new session", re.I)).click()
+    for said in ("remind me to call my doctor", "yes"):
+        box.fill(said)
+        box.press("Enter")
+        expect(last_turn(page).locator(".bubble.user")).to_contain_text(said)
+    again = last_turn(page)
+    expect(again.locator(".bubble.consent")).to_have_count(0)
+    expect(again.locator(".meta.reminder")).to_contain_text("Reminder set")

@@ -18,6 +18,7 @@ import yaml
 
 import lambda_handler
 from deploy import check_lambda, package_lambda
+from simulator.alexa_api import AlexaApi, user_key
 from skill.content import CONTENT
 from skill.speech import plain_text
 from testkit import envelopes as E
@@ -266,3 +267,44 @@ def test_check_lambda_reports_a_cold_start(built, capsys):
     assert check_lambda.main(["--zip", str(built), "--runs", "1"]) == 0
     out = capsys.readouterr().out
     assert "median of 1 cold starts" in out and "import + first response:" in out and "python: 3.12" in out
+
+
+def test_the_package_reaches_alexas_api_over_http(task_dir):
+    """The zip carries the API client's HTTP stack: run in isolation, it calls a loopback Alexa API.
+
+    A "yes" to the reminder offer with the permission granted makes the packaged
+    skill read the time zone and create the reminder on the simulator's local
+    Alexa API, with nothing but the package and the standard library to import.
+    """
+    key = user_key(E.USER_ID)
+    with AlexaApi(time_zone="America/Chicago") as api:
+        event = E.envelope(E.intent("AMAZON.YesIntent"), attributes={"offer": "reminder"}, new=False)
+        E.point_at_api(event, api.endpoint, api.token(key, True), granted=True)
+        run = check_lambda.probe(task_dir, [event])
+        created = api.take(key)
+        calls = [kind for _, kind, _ in api.calls]
+    (result,) = run.report["results"]
+    assert "at 9 in the morning" in plain_text(result["response"]["response"]["outputSpeech"]["ssml"])
+    assert calls == ["time_zone", "reminder"]
+    assert [(r["time_zone"], r["scheduled"][11:]) for r in created] == [("America/Chicago", "09:00:00")]
+    for module in ("requests", "urllib3", "idna", "certifi", "charset_normalizer"):
+        assert run.report["module_files"][module].startswith(str(task_dir)), module
+
+
+def test_requests_stays_off_the_cold_path(isolated):
+    """Answers that call no Alexa API never import requests (about 0.1 s of a cold start)."""
+    _, report = isolated
+    assert "requests" not in report["module_files"] and "urllib3" not in report["module_files"]
+
+
+def test_cold_start(task_dir, record_property, capsys):
+    """Median of three fresh processes; the numbers go to the test report (and stdout with -s)."""
+    numbers = check_lambda.cold_start(task_dir, runs=3)
+    for key, value in vars(numbers).items():
+        record_property(key, value)
+    with capsys.disabled():
+        print(f"\n[lambda cold start] python {numbers.python}: import {numbers.import_ms:.0f} ms, "
+              f"import + first response {numbers.first_response_ms:.0f} ms, "
+              f"process {numbers.process_ms:.0f} ms, warm {numbers.warm_ms:.1f} ms")
+    # Lambda's init phase is capped at 10 s; anything near that would be a regression worth a look.
+    assert numbers.first_response_ms < 5000

@@ -123,6 +123,7 @@ def test_structure_and_limits(manifest):
         "allowsPurchases": False, "usesPersonalInfo": False, "isChildDirected": False,
         "isExportCompliant": True, "containsAds": False}
     assert body["apis"]["custom"]["interfaces"] == [{"type": "CAN_FULFILL_INTENT_REQUEST"}]
+    assert body["permissions"] == [{"name": "alexa::alerts:reminders:skill:readwrite"}]
     assert not re.search(r"\{[a-z_]+\}", json.dumps(manifest)), "a placeholder was left unfilled"
 
 
@@ -195,6 +196,10 @@ BREAKAGES = {
         endpoint={"uri": "http://x.example.com/alexa", "sslCertificateType": "Trusted"}), "endpoint.uri"),
     "placeholder": (lambda m: _locale(m).update(summary="About {skill_name}."), "unfilled placeholder"),
     "version": (lambda m: m["manifest"].update(manifestVersion="2.0"), "manifestVersion"),
+    "permission": (lambda m: m["manifest"].update(permissions=[{"name": "alexa::profile:email:read"}]),
+                   "manifest.permissions"),
+    "permission-shape": (lambda m: m["manifest"].update(permissions=["alexa::alerts:reminders:skill:readwrite"]),
+                         "manifest.permissions"),
 }
 
 
@@ -274,3 +279,12 @@ def test_command_line(tmp_path, capsys):
     assert P.main(["--out", str(tmp_path / "bad"), "--https-url", "http://insecure.example.com/alexa"]) == 1
     assert "https://" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
+
+
+def test_the_manifest_declares_the_permission_the_skill_asks_for(manifest):
+    """The reminders scope the skill requests by voice (and on its consent card) is declared."""
+    from skill.reminders import SCOPE, consent_card, consent_directive
+    assert {"name": SCOPE} in manifest["manifest"]["permissions"]
+    assert consent_directive().payload["permissionScope"] == SCOPE
+    assert consent_card().permissions == [SCOPE]
+    assert "Reminders" in manifest["manifest"]["publishingInformation"]["testingInstructions"]

@@ -33,7 +33,8 @@ def test_one_shot_question_goes_straight_to_the_intent():
     assert turn["request_type"] == "IntentRequest" and turn["intent"] == "PsaTestIntent"
     assert turn["speech"].startswith("PSA stands for prostate-specific antigen")
     assert set(turn) == {"utterance", "request_type", "intent", "slots", "speech", "ssml",
-                         "reprompt", "card", "end_session"}
+                         "reprompt", "card", "end_session", "directives", "reminders"}
+    assert turn["directives"] == [] and turn["reminders"] == []
 
 
 def test_a_whole_conversation_by_voice():

@@ -51,7 +51,8 @@ def test_no_sentence_repeats_on_consecutive_turns(seed):
         response = dialog.intent(name, **slots)
         shown = response["response"].get("card")
         key = (shown["title"], None) if shown else (name, None)  # what was answered, however asked
-        heard = sentences(speech(response))
+        # A consent request hands the turn to Alexa: the skill itself says nothing.
+        heard = sentences(speech(response)) if "outputSpeech" in response["response"] else set()
         if name not in REPLAYS and key != previous_key:
             assert not heard & previous, (seed, previous_key, key, heard & previous)
         previous, previous_key = heard, key

@@ -19,7 +19,9 @@ from typing import Any, Callable
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
+from ..alexa_api import AlexaApi
 from ..client import REPO_ROOT, Conversation, InProcessTarget, TargetError
+from ..consent import AlexaSide
 from ..nlu import InteractionModel
 
 __all__ = ["DEFAULT_LOCALE", "MAX_UTTERANCE", "MODEL_DIR", "create_blueprint", "load_model"]
@@ -72,6 +74,9 @@ def create_blueprint(invoke: Callable[[dict[str, Any]], dict[str, Any]], *, skil
     """The page and endpoint, talking to ``invoke`` (request envelope -> response envelope)."""
     locales = _locales(model_dir)
     target = InProcessTarget(lambda envelope, _context: invoke(envelope))
+    # Alexa's API on loopback for the skill's reminder calls; each page's permission
+    # state travels in its session state, like everything else.
+    alexa_api = AlexaApi()
     blueprint = Blueprint("simulator", __name__, static_folder="static",
                           static_url_path="/simulator/static", template_folder="templates")
 
@@ -89,7 +94,8 @@ def create_blueprint(invoke: Callable[[dict[str, Any]], dict[str, Any]], *, skil
     def turn() -> tuple[Response, int]:
         try:
             utterance, locale, state = _turn_input(locales)
-            conversation = Conversation(model(locale), target, locale=locale, skill_id=skill_id)
+            conversation = Conversation(model(locale), target, locale=locale, skill_id=skill_id,
+                                        alexa=AlexaSide(alexa_api, "ask", model(locale).invocation_name.title()))
             try:
                 conversation.restore(state)
             except ValueError as exc:
@@ -101,6 +107,7 @@ def create_blueprint(invoke: Callable[[dict[str, Any]], dict[str, Any]], *, skil
         except TargetError as exc:   # the skill failed, not the caller
             return jsonify(error=str(exc)), 502
         return jsonify({**said.record(), "request": said.request, "response": said.response,
-                        "notes": said.notes, "session": conversation.state()}), 200
+                        "notes": said.notes, "alexa_prompt": said.alexa_prompt,
+                        "session": conversation.state()}), 200
 
     return blueprint

@@ -97,7 +97,14 @@
   function showTurn(turn) {
     const item = element("li", "turn");
     item.append(bubble("user", "You", turn.utterance));
-    if (turn.speech) item.append(bubble("alexa", "Alexa", turn.speech));
+    // Alexa's own consent question is shown apart from what the skill said.
+    const skillSpeech = turn.alexa_prompt ? turn.speech.replace(turn.alexa_prompt, "").trim() : turn.speech;
+    if (skillSpeech) item.append(bubble("alexa", "Alexa", skillSpeech));
+    if (turn.alexa_prompt) item.append(bubble("alexa consent", "Alexa (permission request)", turn.alexa_prompt));
+    for (const reminder of turn.reminders || []) {
+      item.append(element("p", "meta reminder",
+        `Reminder set: "${reminder.text}" at ${reminder.scheduled} (${reminder.time_zone})`));
+    }
 
     const meta = element("p", "meta");
     meta.append(element("span", "visually-hidden", "Resolved as "), element("code", "", resolvedText(turn)));
@@ -121,7 +128,8 @@
 
   function newSession(label) {
     stopSpeaking();
-    if (session) session = { user_id: session.user_id, device_id: session.device_id };
+    // Same user and device, and the permissions they granted: only the session is new.
+    if (session) session = { user_id: session.user_id, device_id: session.device_id, permissions: session.permissions };
     append(element("li", "divider", label));
   }
 
