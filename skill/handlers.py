@@ -152,10 +152,11 @@ class GlossaryIntentHandler(IntentHandler):
 class EmergencyIntentHandler(IntentHandler):
     """Red flags come first: the local emergency number, twice, before anything else."""
 
-    intents = ("EmergencyIntent",)
+    intents = ("EmergencyIntent", "EmergencyCallIntent")
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        return render(handler_input, replies.emergency(request_locale(handler_input)))
+        asked_to_call = intent_name(handler_input) == "EmergencyCallIntent"
+        return render(handler_input, replies.emergency(request_locale(handler_input), asked_to_call=asked_to_call))
 
 
 class CrisisIntentHandler(IntentHandler):

@@ -147,16 +147,18 @@ def term_answer(term: Term, previous: str = "", content: Content = CONTENT) -> R
                    related, related.id, previous, content, exclude="")
 
 
-def emergency(locale: str | None, content: Content = CONTENT) -> Reply:
+def emergency(locale: str | None, *, asked_to_call: bool = False, content: Content = CONTENT) -> Reply:
     """Red-flag symptoms: the local emergency number, said twice, and on the card as digits.
 
-    The session stays open so a listener who missed the number can say
-    "repeat"; the reprompt says the number once more.
+    ``asked_to_call`` ("call an ambulance"): a skill cannot place calls, so the
+    reply says so first. The session stays open so a listener who missed the
+    number can say "repeat"; the reprompt says the number once more.
     """
     info = content.locale(locale)
-    spoken = content.prompts["emergency"].format(number=info.emergency_spoken,
+    opening = content.prompts["emergency_call_opening" if asked_to_call else "emergency_opening"]
+    spoken = content.prompts["emergency"].format(opening=opening, number=info.emergency_spoken,
                                                  department=info.emergency_department)
-    written = content.prompts["emergency"].format(number=info.emergency_number,
+    written = content.prompts["emergency"].format(opening=opening, number=info.emergency_number,
                                                   department=info.emergency_department_written)
     title = content.prompts["emergency_card_title"].format(number=info.emergency_number)
     return Reply(speech=to_ssml(spoken),

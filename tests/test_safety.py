@@ -118,7 +118,7 @@ def test_the_emergency_reply_says_the_local_number_twice_and_keeps_the_line_open
     speech = response["outputSpeech"]["ssml"]
     assert speech.count(f"call {info.emergency_spoken} now") == 2
     assert info.emergency_department in speech and "drive yourself" in speech
-    assert "can't make calls" in speech
+    assert "ask someone near you to call" in speech and "say repeat" in speech
     # Open, so "repeat" works; the reprompt says the number once more.
     assert response["shouldEndSession"] is False
     assert info.emergency_spoken in response["reprompt"]["outputSpeech"]["ssml"]
@@ -126,6 +126,15 @@ def test_the_emergency_reply_says_the_local_number_twice_and_keeps_the_line_open
     assert card["title"] == f"Call {info.emergency_number} now"
     assert card["content"].count(info.emergency_number) == 2
     assert info.emergency_department_written in card["content"]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_asked_to_call_it_says_plainly_it_cannot_then_gives_the_number(locale):
+    info = CONTENT.locale(locale)
+    speech = lambda_handler.handler(intent_request("EmergencyCallIntent", locale=locale))["response"]
+    said = speech["outputSpeech"]["ssml"]
+    assert said.startswith("<speak>I can't place calls myself.")
+    assert said.count(f"call {info.emergency_spoken} now") == 2
 
 
 @pytest.mark.parametrize("locale", LOCALES)
