@@ -97,6 +97,27 @@ def https_endpoint(url: str) -> dict[str, str]:
     return {"uri": url, "sslCertificateType": "Trusted"}
 
 
+NOT_RECORDED = "not yet recorded"
+
+
+def permission_recorded(content: Content = CONTENT) -> bool:
+    """True only when the content file names who granted permission for the source, and when."""
+    permission = content.source.get("permission") or {}
+    return bool(permission.get("granted_by") and permission.get("date")) and permission.get("status") != NOT_RECORDED
+
+
+def source_statement(content: Content = CONTENT) -> str:
+    """What the reviewer is told about the third-party source and the permission to use it."""
+    article = content.source
+    permission = article.get("permission") or {}
+    status = (f"granted by {permission['granted_by']} on {permission['date']}"
+              + (f" ({permission['evidence']})" if permission.get("evidence") else "")
+              if permission_recorded(content) else NOT_RECORDED)
+    return (f'Third-party content: every fact comes from "{article["title"]}" by {article["author"]} '
+            f'({article["date"]}), retold in our own words and cited on every card. '
+            f"Permission to use this content and the author's name: {status}.")
+
+
 def build_manifest(content: Content = CONTENT, *, lambda_arn: str | None = None,
                    https_url: str | None = None, source: Path = MANIFEST_SOURCE) -> dict[str, Any]:
     """The manifest from ``deploy/skill.json``, filled from the content, with the endpoint."""
@@ -114,6 +135,8 @@ def build_manifest(content: Content = CONTENT, *, lambda_arn: str | None = None,
         number = {"emergency_number": info.emergency_number} if info else {}
         locales[locale] = _fill(block, {**shared, **number})
     manifest = _fill(manifest, shared)
+    publishing = manifest["manifest"]["publishingInformation"]
+    publishing["testingInstructions"] = f'{publishing["testingInstructions"]} {source_statement(content)}'
     apis = manifest["manifest"]["apis"]
     if lambda_arn or https_url:
         endpoint = lambda_endpoint(lambda_arn) if lambda_arn else https_endpoint(https_url)
@@ -334,6 +357,10 @@ def main(argv: list[str] | None = None) -> int:
     except PackagingError as exc:
         print(f"skill-package: {exc}", file=sys.stderr)
         return 1
+    if not permission_recorded():
+        print("skill-package: WARNING: NOT READY FOR CERTIFICATION: no permission to use the source article "
+              "and its author's name is recorded (skill/content.json, source.permission). Amazon asks for proof; "
+              "record who granted it and when before you submit.", file=sys.stderr)
     endpoint = manifest["manifest"]["apis"]["custom"].get("endpoint")
     print(f"wrote {args.out} for {', '.join(manifest['manifest']['publishingInformation']['locales'])}")
     print(f"endpoint: {endpoint['uri']}" if endpoint else

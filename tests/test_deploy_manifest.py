@@ -288,3 +288,38 @@ def test_the_manifest_declares_the_permission_the_skill_asks_for(manifest):
     assert consent_directive().payload["permissionScope"] == SCOPE
     assert consent_card().permissions == [SCOPE]
     assert "Reminders" in manifest["manifest"]["publishingInformation"]["testingInstructions"]
+
+
+# --- the third-party source and its permission ------------------------------------
+
+def test_the_manifest_names_the_source_and_says_no_permission_is_recorded(manifest):
+    instructions = manifest["manifest"]["publishingInformation"]["testingInstructions"]
+    assert CONTENT.source["title"] in instructions and CONTENT.source["author"] in instructions
+    assert "Permission to use this content and the author's name: not yet recorded." in instructions
+    assert manifest["manifest"]["privacyAndCompliance"]["containsAds"] is False
+
+
+def test_the_package_warns_that_it_is_not_ready_while_no_permission_is_recorded(tmp_path, capsys):
+    assert P.main(["--out", str(tmp_path / "pkg")]) == 0
+    assert "NOT READY FOR CERTIFICATION" in capsys.readouterr().err
+
+
+def test_a_recorded_permission_is_stated_and_silences_the_warning(tmp_path, monkeypatch, capsys):
+    raw = json.loads((ROOT / "skill" / "content.json").read_text(encoding="utf-8"))
+    raw["source"]["permission"].update(status="granted", granted_by="Dr. Example", date="2027-01-05",
+                                       evidence="signed letter on file")
+    from skill import content as content_module
+    recorded = content_module.Content(raw)
+    monkeypatch.setattr(P, "CONTENT", recorded)
+    monkeypatch.setattr(P.permission_recorded, "__defaults__", (recorded,))
+    monkeypatch.setattr(P.source_statement, "__defaults__", (recorded,))
+    instructions = P.build_manifest(recorded)["manifest"]["publishingInformation"]["testingInstructions"]
+    assert "granted by Dr. Example on 2027-01-05 (signed letter on file)" in instructions
+    assert P.main(["--out", str(tmp_path / "pkg")]) == 0
+    assert "NOT READY" not in capsys.readouterr().err
+
+
+def test_no_promotion_in_what_the_skill_says_or_listens_for():
+    said = json.dumps(json.loads((ROOT / "skill" / "content.json").read_text(encoding="utf-8"))).lower()
+    for word in ("newsmax", "ultimate manual", "barnes", "what book", "his book", "website", "hospital"):
+        assert word not in said, word
