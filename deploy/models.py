@@ -33,7 +33,9 @@ def build_model(content: Content = CONTENT) -> dict[str, Any]:
     intents.append(_intent(content.glossary_intent, content.glossary_samples,
                            [{"name": content.glossary_slot, "type": content.glossary_slot_type}]))
     intents += [_intent(name, samples) for name, samples in content.utility_intents.items()]
-    intents += [_intent(name) for name in content.builtin_intents]
+    intents += [_intent(f.intent, f.samples) for f in content.follow_ups]
+    intents.append(_intent(content.personal_intent, content.personal_samples))
+    intents += [_intent(name, content.builtin_samples.get(name, ())) for name in content.builtin_intents]
     values = [{"id": t.id, "name": {"value": t.name, "synonyms": list(t.synonyms)}}
               for t in content.terms]
     return {"interactionModel": {"languageModel": {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .content import CONTENT, Content, Term, Topic
+from .content import CONTENT, Content, FollowUp, Term, Topic
 from .speech import join, to_ssml, with_pause
 
 
@@ -75,6 +75,12 @@ def topic_more(topic: Topic, content: Content = CONTENT) -> Reply:
     """The longer answer, for "tell me more"."""
     return _answer(topic.more, topic.index + 1, f"{topic.title}: more detail",
                    content.topic_by_id[topic.next], topic.id, content)
+
+
+def follow_up(kind: FollowUp, topic: Topic, content: Content = CONTENT) -> Reply:
+    """A question pointing back at the current topic: the topic that answers it, else the longer answer."""
+    target = content.topic_by_id.get(kind.topics.get(topic.id, ""))
+    return topic_answer(target, content) if target else topic_more(topic, content)
 
 
 def term_answer(term: Term, content: Content = CONTENT) -> Reply:
