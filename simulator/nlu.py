@@ -6,12 +6,18 @@ Order of attempts, first hit wins:
 3. exact sample with slots (precompiled regexes; `{slot}` takes one or more
    words; the match with the most literal words, then the most resolved custom
    slot values, wins);
-4. fuzzy: every sample scored with rapidfuzz against the utterance, slot
-   placeholders and the custom values / numbers found in the utterance both
-   turned into per-type marker words; the best intent at or above
-   `FUZZY_THRESHOLD` wins and its slots are recovered from those values or by
-   a word alignment;
-5. AMAZON.FallbackIntent if declared, else a no-match result (intent None).
+4. the same exact matches on the utterance rewritten the way the samples are
+   worded (hedges dropped, indirect questions made direct, caregiver forms in
+   the first person, misheard term spellings replaced by the term), then on its
+   parts: clauses and spans that start at a question word ("so my wife keeps
+   asking me | what causes back pain"); the longest part that matches wins;
+5. fuzzy: every sample scored with rapidfuzz against the (rewritten) utterance
+   and its two longest question-like parts, slot placeholders and the custom
+   values / numbers found in the utterance both turned into per-type marker
+   words; the best intent at or above `FUZZY_THRESHOLD` (a part: plus
+   `PART_MARGIN`) wins and its slots are recovered from those values or by a
+   word alignment;
+6. AMAZON.FallbackIntent if declared, else a no-match result (intent None).
 
 Everything is compiled at load so a resolution costs well under a millisecond.
 """
@@ -30,7 +36,8 @@ from typing import Any, Literal
 from rapidfuzz import fuzz, process
 
 from .builtins import BUILTIN_PHRASES, FALLBACK_INTENT
-from .normalize import Tokens, tokenize
+from .normalize import (CONJUNCTIONS, QUESTION_WORDS, Tokens, clause_starts, direct_question, first_person,
+                        rewrite, strip_hedges, sub_tokens, tokenize)
 
 __all__ = [
     "FUZZY_THRESHOLD", "Candidate", "InteractionModel", "ModelError", "Resolution", "score",
@@ -59,6 +66,27 @@ TRAILING_FILLERS = (("thank", "you"), ("thanks",))
 # Share of an intent's final fuzzy score that comes from intent-level word
 # evidence (see InteractionModel._evidence) rather than from its closest sample.
 EVIDENCE_WEIGHT = 0.3
+# A part of a long utterance must clear the threshold by this much more than
+# the whole: a part is shorter, so chance resemblance is likelier.
+PART_MARGIN = 4.0
+# Parts shorter than this are not matched exactly on their own ("go on" inside a
+# sentence); fuzzy matching needs one word more.
+MIN_PART = 3
+# At most this many parts get an exact look, longest first (keeps a resolve under 1 ms).
+MAX_PARTS = 10
+# A word that at most this many intents use is topic evidence: a part that
+# leaves such a word (or a slot value) outside is not the question, only a
+# piece of it ("my psa is rising | what does that mean").
+SPECIFIC_INTENTS = 2
+SPECIFIC_REPEATS = 5
+# Where a part may end: before a new subject or a new wh-question
+# ("what is an oncologist | my dad has to see one").
+PART_ENDS = frozenset("my i he she we his our what why how where when who which".split()) | CONJUNCTIONS
+# An auxiliary starts a question only after a lead-in ("my wife wants to know | is it ..."),
+# not inside a clause ("cancer that | has spread").
+LEAD_IN_ENDS = frozenset("know wondering wonder wondered asking asked asks ask me question curious "
+                         "say says said tell um uh hmm ok so well".split())
+_WH = frozenset("what why how where when who which tell explain define".split())
 _SLOT_RE = re.compile(r"\{\s*([A-Za-z0-9_.]+)\s*\}")
 _WORDS = r"\S+(?: \S+)*?"
 
@@ -397,10 +425,34 @@ class InteractionModel:
         spread = Counter(w for words in uses.values() for w in words)
         self._intent_count = max(len(uses), 1)
         self._intent_idf = {w: math.log(self._intent_count / c) for w, c in spread.items()}
+        # Topic words: few intents use them, and one of those uses them again and
+        # again ("psa", "zometa"), unlike a word one sample happens to contain ("day").
+        repeats = Counter((sample.intent, w) for sample in self._fuzzy for w in {stem(x) for x in sample.marked.split()})
+        self._specific = frozenset(w for (_, w), c in repeats.items()
+                                   if c >= SPECIFIC_REPEATS and spread[w] <= SPECIFIC_INTENTS)
+        self._compile_respellings()
         self._plain = [s for s in self._fuzzy if not s.slot_types]
         self._marked = [s for s in self._fuzzy if s.slot_types]
         self._plain_sorted = [_sorted(s.marked) for s in self._plain]
         self._marked_sorted = [_sorted(s.marked) for s in self._marked]
+
+    def _compile_respellings(self) -> None:
+        """Synonyms no sample uses as words, mapped to their value's name; words of every value."""
+        said = " ".join(f" {' '.join(s.literals)} " for s in self._fuzzy)
+        self._respellings: dict[str, tuple[str, ...]] = {}
+        # A slotted sample matches exactly only with every slot resolved, so only
+        # an utterance holding a word of some value needs the regexes. Built-in
+        # slot types take any words: then every utterance does.
+        self._slot_words: frozenset[str] | None = frozenset(
+            w for t in self.types.values() for phrase in t.entries for w in phrase.split())
+        for slot_type in self.types.values():
+            for phrase, entries in slot_type.entries.items():
+                names = {tokenize(e["name"]).text for e in entries}
+                if len(names) == 1 and phrase not in names and f" {phrase} " not in said:
+                    self._respellings[phrase] = tuple(next(iter(names)).split())
+        self._max_respelling = max((p.count(" ") + 1 for p in self._respellings), default=0)
+        if any(t not in self.types for slots in self.intent_slots.values() for t in slots.values()):
+            self._slot_words = None
 
     def _marker(self, type_name: str) -> str:
         """Stand-in word for a slot type in fuzzy comparison strings."""
@@ -450,27 +502,114 @@ class InteractionModel:
         """Map an utterance to an intent with slots, the way Alexa's NLU would."""
         said = tokenize(utterance)
         bare = strip_fillers(said)
-        readings = (said, bare) if bare is not said else (said,)
+        hit = self._exact_hit((said, bare) if bare is not said else (said,), skill_id)
+        if hit:
+            return hit
+        whole = self._reword(bare)
+        parts = self._parts(said, clause_starts(utterance))
+        hit = self._exact_hit((whole,), skill_id)
+        if hit:
+            return hit
+        for part, _ in parts:
+            hit = self._exact_hit((part,), skill_id, builtins=False)
+            if hit:
+                return hit
+        best: tuple[float, Candidate, _Sample, Tokens] | None = None
+        fuzzy_parts = [part for part, fuzzy in parts if fuzzy][:2]
+        for tokens, bar in ((whole, self.threshold), *((p, self.threshold + PART_MARGIN) for p in fuzzy_parts)):
+            ranked = self._rank(tokens, limit=1, cutoff=self._cutoff(bar))
+            if ranked and (best is None or ranked[0][0].score - bar > best[0]):
+                best = (ranked[0][0].score - bar, ranked[0][0], ranked[0][1], tokens)
+        if best is not None and best[0] >= 0:
+            _, candidate, sample, tokens = best
+            slots = self._align(sample, tokens, skill_id)
+            return Resolution(candidate.intent, slots, candidate.score, "fuzzy", candidate.sample)
+        top = best[1].score if best else 0.0
+        if FALLBACK_INTENT in self.intent_slots:
+            return Resolution(FALLBACK_INTENT, self.empty_slots(FALLBACK_INTENT), top, "fallback")
+        return Resolution(None, {}, top, "none")
+
+    def _exact_hit(self, readings: tuple[Tokens, ...], skill_id: str | None,
+               builtins: bool = True) -> Resolution | None:
+        """An exact sample (or built-in phrase) for any of the readings."""
         for tokens in readings:
             text = tokens.text
             if text in self._exact:
                 intent, sample = self._exact[text]
                 return Resolution(intent, self.empty_slots(intent), 100.0, "exact", sample)
-            if text in self._builtin:
+            if builtins and text in self._builtin:
                 intent = self._builtin[text]
                 return Resolution(intent, self.empty_slots(intent), 100.0, "builtin", text)
-        matches = [m for m in (self._match_slotted(t, skill_id) for t in readings) if m]
+        matches = [m for m in (self._match_slotted(t, skill_id) for t in readings
+                               if self._slot_words is None or self._slot_words.intersection(t.canon)) if m]
         if matches:
             return max(matches, key=lambda m: sum(self._resolved(s) for s in m.slots.values()))
-        ranked = self._rank(bare, limit=1)
-        if ranked and ranked[0][0].score >= self.threshold:
-            best, sample = ranked[0]
-            slots = self._align(sample, bare, skill_id)
-            return Resolution(best.intent, slots, best.score, "fuzzy", best.sample)
-        top = ranked[0][0].score if ranked else 0.0
-        if FALLBACK_INTENT in self.intent_slots:
-            return Resolution(FALLBACK_INTENT, self.empty_slots(FALLBACK_INTENT), top, "fallback")
-        return Resolution(None, {}, top, "none")
+        return None
+
+    def _reword(self, tokens: Tokens) -> Tokens:
+        """The utterance in the samples' wording: no hedges, direct, first person, terms spelled right."""
+        return self._respell(first_person(direct_question(strip_hedges(tokens))))
+
+    def _respell(self, tokens: Tokens) -> Tokens:
+        """Misheard spellings of a term ("zoe metta") replaced by the term itself ("zometa").
+
+        Only synonyms that no sample uses as words are replaced, so "radiation"
+        (a synonym of radiation therapy, and a word in many samples) stays.
+        """
+        canon, out, origin, i = tokens.canon, [], [], 0
+        while i < len(canon):
+            for n in range(min(self._max_respelling, len(canon) - i), 0, -1):
+                target = self._respellings.get(" ".join(canon[i:i + n]))
+                if target:
+                    out += target
+                    origin += [i] * len(target)
+                    i += n
+                    break
+            else:
+                out.append(canon[i])
+                origin.append(i)
+                i += 1
+        return tokens if tuple(out) == canon else rewrite(tokens, out, origin)
+
+    def _parts(self, tokens: Tokens, breaks: frozenset[int]) -> list[tuple[Tokens, bool]]:
+        """Clauses and question-like spans of a long utterance, reworded, longest first.
+
+        Topic evidence outside a span (a slot value, a word few intents use
+        again and again) stays with it: "my psa is rising | what does that
+        mean" is "psa rising what does that mean", not a bare follow-up. Each
+        comes with whether it may be matched fuzzily: only when it runs to a
+        clause end, since a span cut before "my" may have lost its object
+        ("what can be done about | my bone pain").
+        """
+        canon = tokens.canon
+        n = len(canon)
+        if n <= MIN_PART:
+            return []
+        starts = {0} | breaks | {i + 1 for i, w in enumerate(canon) if w in CONJUNCTIONS} | {
+            i for i, w in enumerate(canon)
+            if w in _WH or (w in QUESTION_WORDS and i and canon[i - 1] in LEAD_IN_ENDS)}
+        clause_ends = {n} | breaks | {i for i, w in enumerate(canon) if w in CONJUNCTIONS}
+        ends = clause_ends | {i for i, w in enumerate(canon) if i >= MIN_PART and w in PART_ENDS}
+        evidence = [stem(w) in self._specific for w in canon]
+        for start, end, type_name in self._mentions(tokens):
+            if type_name in self.types:
+                evidence[start:end] = [True] * (end - start)
+        spans = sorted(((a, b) for a in starts for b in ends if b - a >= MIN_PART and (a, b) != (0, n)),
+                       key=lambda span: (span[0] - span[1], -span[0]))
+        parts, seen = [], {tokens.text}
+        for a, b in spans[:MAX_PARTS]:
+            keep = [i for i in range(a) if evidence[i]] + list(range(a, b)) + \
+                [i for i in range(b, n) if evidence[i]]
+            part = self._reword(strip_fillers(rewrite(tokens, [canon[i] for i in keep], keep)))
+            if len(part.canon) >= MIN_PART and part.text not in seen:
+                seen.add(part.text)
+                question = canon[a] in QUESTION_WORDS or canon[a] in _WH
+                parts.append((part, question and b in clause_ends and len(part.canon) > MIN_PART))
+        return parts
+
+    def _cutoff(self, bar: float) -> float:
+        """Lowest raw sample ratio that can still blend up to bar (full evidence assumed)."""
+        return max(0.0, (bar - 100.0 * EVIDENCE_WEIGHT) / (1 - EVIDENCE_WEIGHT) - 1.0)
 
     def resolve_best(self, *utterances: str, skill_id: str | None = None) -> Resolution:
         """Best resolution among alternative readings (e.g. with/without "to")."""
@@ -553,11 +692,15 @@ class InteractionModel:
             words[start:end] = [self._marker(type_name)]
         return " ".join(words)
 
-    def _rank(self, tokens: Tokens, limit: int | None = None) -> list[tuple[Candidate, _Sample]]:
+    def _rank(self, tokens: Tokens, limit: int | None = None,
+              cutoff: float = 0.0) -> list[tuple[Candidate, _Sample]]:
         """Best sample per intent, best intent first.
 
         Native token_sort (a plain ratio on pre-sorted words) scores every
-        sample; the FUZZY_PREFILTER best are rescored with score().
+        sample; the FUZZY_PREFILTER best are rescored with score(). Samples
+        whose ratio is under ``cutoff`` (and not among those best) are left
+        out: they cannot reach the threshold, and skipping them keeps a
+        resolve fast.
         """
         query = tokens.text
         if not query:
@@ -567,7 +710,10 @@ class InteractionModel:
         for text, samples, pool in ((query, self._plain, self._plain_sorted),
                                     (marked, self._marked, self._marked_sorted)):
             if samples:
-                hits = process.extract(_sorted(text), pool, scorer=fuzz.ratio, limit=None)
+                key = _sorted(text)
+                hits = process.extract(key, pool, scorer=fuzz.ratio, limit=None, score_cutoff=cutoff)
+                if cutoff:
+                    hits += process.extract(key, pool, scorer=fuzz.ratio, limit=FUZZY_PREFILTER)
                 rows.extend((value, samples[index], text) for _, value, index in hits)
         rows.sort(key=lambda r: -r[0])
         rescored = [(score(text, sample.marked, self._idf, self._idf_unknown, self._vocabulary[sample.intent]),
