@@ -79,6 +79,11 @@ MAX_PARTS = 10
 # piece of it ("my psa is rising | what does that mean").
 SPECIFIC_INTENTS = 2
 SPECIFIC_REPEATS = 5
+# Spelling repair of words the model lacks: at most this many near-word
+# lookups per reading, for words at least this long; joins of up to MAX_JOIN words.
+MAX_CORRECTIONS = 6
+MIN_CORRECTED = 6
+MAX_JOIN = 3
 # Where a part may end: before a new subject or a new wh-question
 # ("what is an oncologist | my dad has to see one").
 PART_ENDS = frozenset("my i he she we his our what why how where when who which".split()) | CONJUNCTIONS
@@ -451,6 +456,11 @@ class InteractionModel:
                 if len(names) == 1 and phrase not in names and f" {phrase} " not in said:
                     self._respellings[phrase] = tuple(next(iter(names)).split())
         self._max_respelling = max((p.count(" ") + 1 for p in self._respellings), default=0)
+        # The model's own words; those only misheard spellings use ("zoe metta") are no model words.
+        self._words = frozenset(w for sample in self._fuzzy for w in sample.literals) | frozenset(
+            w for t in self.types.values() for phrase in t.entries if phrase not in self._respellings
+            for w in phrase.split())
+        self._long_words = sorted(w for w in self._words if len(w) >= MIN_CORRECTED)
         if any(t not in self.types for slots in self.intent_slots.values() for t in slots.values()):
             self._slot_words = None
 
@@ -551,25 +561,46 @@ class InteractionModel:
         return self._respell(first_person(direct_question(strip_hedges(tokens))))
 
     def _respell(self, tokens: Tokens) -> Tokens:
-        """Misheard spellings of a term ("zoe metta") replaced by the term itself ("zometa").
+        """Words as speech recognition mangles them, put back the way the model spells them.
 
-        Only synonyms that no sample uses as words are replaced, so "radiation"
-        (a synonym of radiation therapy, and a word in many samples) stays.
+        Alexa's recogniser is biased toward the model's own words; typed or
+        transcribed text is not. So: a synonym no sample uses as words becomes
+        its value ("zoe metta" -> "zometa"; "radiation", a word of many samples,
+        stays); a split word whose pieces join into a model word is joined
+        ("meta static" -> "metastatic", "p s a" -> "psa"); a long word the
+        model lacks becomes the model word it is nearly spelled as.
         """
-        canon, out, origin, i = tokens.canon, [], [], 0
+        canon, out, spans, i = tokens.canon, [], [], 0
+        lookups = MAX_CORRECTIONS
         while i < len(canon):
-            for n in range(min(self._max_respelling, len(canon) - i), 0, -1):
-                target = self._respellings.get(" ".join(canon[i:i + n]))
+            for n in range(min(max(self._max_respelling, MAX_JOIN), len(canon) - i), 0, -1):
+                phrase = canon[i:i + n]
+                target = self._respellings.get(" ".join(phrase))
+                unknown = [w for w in phrase if w not in self._words and not w[:1].isdigit()]
+                if target is None and n > 1 and (unknown or any(len(w) < 3 for w in phrase)):
+                    joined = "".join(phrase)
+                    if joined in self._words:
+                        target = (joined,)
+                    elif len(unknown) == n and lookups and len(joined) >= MIN_CORRECTED:
+                        lookups -= 1
+                        target = self._near_word(joined)
+                if target is None and n == 1 and unknown and lookups and len(phrase[0]) >= MIN_CORRECTED:
+                    lookups -= 1
+                    target = self._near_word(phrase[0])
                 if target:
                     out += target
-                    origin += [i] * len(target)
+                    spans += [(tokens.spans[i][0], tokens.spans[i + n - 1][1])] * len(target)
                     i += n
                     break
             else:
                 out.append(canon[i])
-                origin.append(i)
+                spans.append(tokens.spans[i])
                 i += 1
-        return tokens if tuple(out) == canon else rewrite(tokens, out, origin)
+        return tokens if tuple(out) == canon else Tokens(tuple(out), tuple(spans), tokens.surface)
+
+    def _near_word(self, word: str) -> tuple[str, ...] | None:
+        near = process.extractOne(word, self._long_words, scorer=fuzz.ratio, score_cutoff=NEAR_WORD_RATIO)
+        return (near[0],) if near else None
 
     def _parts(self, tokens: Tokens, breaks: frozenset[int]) -> list[tuple[Tokens, bool]]:
         """Clauses and question-like spans of a long utterance, reworded, longest first.
@@ -594,8 +625,13 @@ class InteractionModel:
         for start, end, type_name in self._mentions(tokens):
             if type_name in self.types:
                 evidence[start:end] = [True] * (end - start)
+        starts = {i for i in starts if i < n}
+        questions = {i for i in starts if canon[i] in QUESTION_WORDS or canon[i] in _WH}
+        # Whole questions first (a question word up to a clause end), then any question
+        # start, then the rest; longest first within each.
         spans = sorted(((a, b) for a in starts for b in ends if b - a >= MIN_PART and (a, b) != (0, n)),
-                       key=lambda span: (span[0] - span[1], -span[0]))
+                       key=lambda span: (span[0] not in questions, span[1] not in clause_ends,
+                                         span[0] - span[1], -span[0]))
         parts, seen = [], {tokens.text}
         for a, b in spans[:MAX_PARTS]:
             keep = [i for i in range(a) if evidence[i]] + list(range(a, b)) + \
@@ -603,8 +639,7 @@ class InteractionModel:
             part = self._reword(strip_fillers(rewrite(tokens, [canon[i] for i in keep], keep)))
             if len(part.canon) >= MIN_PART and part.text not in seen:
                 seen.add(part.text)
-                question = canon[a] in QUESTION_WORDS or canon[a] in _WH
-                parts.append((part, question and b in clause_ends and len(part.canon) > MIN_PART))
+                parts.append((part, a in questions and b in clause_ends and len(part.canon) > MIN_PART))
         return parts
 
     def _cutoff(self, bar: float) -> float:

@@ -221,11 +221,11 @@ _THIRD_PERSON_VERBS = {"means": "mean", "works": "work", "spreads": "spread", "h
 
 def clause_starts(text: str) -> frozenset[int]:
     """Canonical token indices where typed punctuation opened a new clause."""
-    starts, count = set(), 0
-    for piece in _CLAUSE_BREAK.split(text)[:-1]:
+    counts, count = [], 0
+    for piece in _CLAUSE_BREAK.split(text):
         count += len(tokenize(piece).canon)
-        starts.add(count)
-    return frozenset(starts)
+        counts.append(count)
+    return frozenset(c for c in counts if 0 < c < count)
 
 
 def rewrite(tokens: Tokens, canon: list[str], origin: list[int]) -> Tokens:
