@@ -515,8 +515,9 @@ class InteractionModel:
         hit = self._exact_hit((said, bare) if bare is not said else (said,), skill_id)
         if hit:
             return hit
-        whole = self._reword(bare)
-        parts = self._parts(said, clause_starts(utterance))
+        respelled = self._respell(said)
+        whole = self._reword(strip_fillers(respelled))
+        parts = self._parts(respelled, clause_starts(utterance))
         hit = self._exact_hit((whole,), skill_id)
         if hit:
             return hit
@@ -556,9 +557,10 @@ class InteractionModel:
             return max(matches, key=lambda m: sum(self._resolved(s) for s in m.slots.values()))
         return None
 
-    def _reword(self, tokens: Tokens) -> Tokens:
-        """The utterance in the samples' wording: no hedges, direct, first person, terms spelled right."""
-        return self._respell(first_person(direct_question(strip_hedges(tokens))))
+    @staticmethod
+    def _reword(tokens: Tokens) -> Tokens:
+        """The utterance in the samples' wording: no hedges, direct questions, the first person."""
+        return first_person(direct_question(strip_hedges(tokens)))
 
     def _respell(self, tokens: Tokens) -> Tokens:
         """Words as speech recognition mangles them, put back the way the model spells them.
@@ -618,7 +620,7 @@ class InteractionModel:
             return []
         starts = {0} | breaks | {i + 1 for i, w in enumerate(canon) if w in CONJUNCTIONS} | {
             i for i, w in enumerate(canon)
-            if w in _WH or (w in QUESTION_WORDS and i and canon[i - 1] in LEAD_IN_ENDS)}
+            if w in _WH or (w in QUESTION_WORDS and i and canon[i - 1] in LEAD_IN_ENDS) or w in ("if", "whether")}
         clause_ends = {n} | breaks | {i for i, w in enumerate(canon) if w in CONJUNCTIONS}
         ends = clause_ends | {i for i, w in enumerate(canon) if i >= MIN_PART and w in PART_ENDS}
         evidence = [stem(w) in self._specific for w in canon]
@@ -626,7 +628,7 @@ class InteractionModel:
             if type_name in self.types:
                 evidence[start:end] = [True] * (end - start)
         starts = {i for i in starts if i < n}
-        questions = {i for i in starts if canon[i] in QUESTION_WORDS or canon[i] in _WH}
+        questions = {i for i in starts if canon[i] in QUESTION_WORDS or canon[i] in _WH or canon[i] in ("if", "whether")}
         # Whole questions first (a question word up to a clause end), then any question
         # start, then the rest; longest first within each.
         spans = sorted(((a, b) for a in starts for b in ends if b - a >= MIN_PART and (a, b) != (0, n)),
