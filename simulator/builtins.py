@@ -16,7 +16,7 @@ BUILTIN_PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "AMAZON.StopIntent": (
         "stop", "shut up", "off", "be quiet", "quiet", "enough", "that is enough",
-        "stop it", "please stop",
+        "stop it", "please stop", "goodbye", "bye", "bye bye", "i am finished", "we are done",
     ),
     "AMAZON.CancelIntent": (
         "cancel", "never mind", "nevermind", "forget it", "cancel that", "cancel it",

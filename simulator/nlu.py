@@ -72,6 +72,10 @@ PART_MARGIN = 4.0
 # Parts shorter than this are not matched exactly on their own ("go on" inside a
 # sentence); fuzzy matching needs one word more.
 MIN_PART = 3
+# A bare slot value with stray words this short still reaches a "{slot}" sample.
+TERSE_WORDS = 3
+# At most this many parts (question-like ones first) are scored fuzzily.
+FUZZY_PARTS = 3
 # At most this many parts get an exact look, longest first (keeps a resolve under 1 ms).
 MAX_PARTS = 10
 # A word that at most this many intents use is topic evidence: a part that
@@ -436,6 +440,11 @@ class InteractionModel:
         self._specific = frozenset(w for (_, w), c in repeats.items()
                                    if c >= SPECIFIC_REPEATS and spread[w] <= SPECIFIC_INTENTS)
         self._compile_respellings()
+        # Samples that are one custom slot and nothing else: slot type -> (intent, slot).
+        self._bare_samples: dict[str, tuple[str, str]] = {}
+        for sample in self._slotted:
+            if len(sample.parts) == 1 and sample.slot_types[0] in self.types:
+                self._bare_samples.setdefault(sample.slot_types[0], (sample.intent, sample.parts[0][1]))
         self._plain = [s for s in self._fuzzy if not s.slot_types]
         self._marked = [s for s in self._fuzzy if s.slot_types]
         self._plain_sorted = [_sorted(s.marked) for s in self._plain]
@@ -460,7 +469,12 @@ class InteractionModel:
         self._words = frozenset(w for sample in self._fuzzy for w in sample.literals) | frozenset(
             w for t in self.types.values() for phrase in t.entries if phrase not in self._respellings
             for w in phrase.split())
-        self._long_words = sorted(w for w in self._words if len(w) >= MIN_CORRECTED)
+        # Misspellings are repaired only toward topic words and slot values ("metastatic",
+        # "zoledronic"), never toward everyday ones ("weather" is no "whether").
+        values = frozenset(w for t in self.types.values() for phrase in t.entries
+                           if phrase not in self._respellings for w in phrase.split())
+        self._long_words = sorted(w for w in self._words if len(w) >= MIN_CORRECTED
+                                  and (w in values or stem(w) in self._specific))
         if any(t not in self.types for slots in self.intent_slots.values() for t in slots.values()):
             self._slot_words = None
 
@@ -526,7 +540,7 @@ class InteractionModel:
             if hit:
                 return hit
         best: tuple[float, Candidate, _Sample, Tokens] | None = None
-        fuzzy_parts = [part for part, fuzzy in parts if fuzzy][:2]
+        fuzzy_parts = [part for part, fuzzy in parts if fuzzy][:FUZZY_PARTS]
         for tokens, bar in ((whole, self.threshold), *((p, self.threshold + PART_MARGIN) for p in fuzzy_parts)):
             ranked = self._rank(tokens, limit=1, cutoff=self._cutoff(bar))
             if ranked and (best is None or ranked[0][0].score - bar > best[0]):
@@ -535,10 +549,31 @@ class InteractionModel:
             _, candidate, sample, tokens = best
             slots = self._align(sample, tokens, skill_id)
             return Resolution(candidate.intent, slots, candidate.score, "fuzzy", candidate.sample)
+        bare_value = self._bare_value(whole, skill_id)
+        if bare_value:
+            return bare_value
         top = best[1].score if best else 0.0
         if FALLBACK_INTENT in self.intent_slots:
             return Resolution(FALLBACK_INTENT, self.empty_slots(FALLBACK_INTENT), top, "fallback")
         return Resolution(None, {}, top, "none")
+
+    def _bare_value(self, tokens: Tokens, skill_id: str | None) -> Resolution | None:
+        """A terse request, one slot value and a stray word ("zometa schedule"), for a bare-slot sample.
+
+        People drop the question and keep the term; Alexa still fills the slot
+        of a sample that is the slot alone ("{term}"). Longer utterances must
+        match better than that.
+        """
+        if not self._bare_samples or len(tokens.canon) > TERSE_WORDS:
+            return None
+        mentions = [m for m in self._mentions(tokens) if m[2] in self._bare_samples]
+        if len(mentions) != 1:
+            return None
+        start, end, type_name = mentions[0]
+        intent, slot = self._bare_samples[type_name]
+        slots = self.empty_slots(intent)
+        slots[slot] = self._slot(slot, type_name, tokens, start, end, skill_id)
+        return Resolution(intent, slots, self.threshold, "fuzzy", f"{{{slot}}}")
 
     def _exact_hit(self, readings: tuple[Tokens, ...], skill_id: str | None,
                builtins: bool = True) -> Resolution | None:
