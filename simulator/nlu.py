@@ -87,7 +87,22 @@ SPECIFIC_REPEATS = 5
 # lookups per reading, for words at least this long; joins of up to MAX_JOIN words.
 MAX_CORRECTIONS = 6
 MIN_CORRECTED = 6
-MAX_JOIN = 3
+MAX_JOIN = 5
+# How close (rapidfuzz ratio of sound keys) a misheard run must be to a model word or value.
+SOUND_RATIO = 86.0
+# Words a repaired run never starts or ends with: "is meta static" is "is" + "metastatic".
+NO_ABSORB = frozenset("is are a an the what does do did of to for my his her i it and or in at "
+                      "with about be can could should will would how why when where who".split())
+# Letters as people spell them out ("pee ess a" -> "psa").
+LETTER_NAMES = {"pee": "p", "ess": "s", "em": "m", "eye": "i", "see": "c", "cee": "c", "tee": "t",
+                "ex": "x", "bee": "b", "aitch": "h", "dee": "d", "are": "r", "ar": "r"}
+_SOUNDS = ((re.compile(r"ph"), "f"), (re.compile(r"ck"), "k"), (re.compile(r"[yz]"), lambda m: "i" if m.group() == "y" else "s"),
+           (re.compile(r"c(?=[eiy])"), "s"), (re.compile(r"(.)\1+"), r"\1"), (re.compile(r"\s+"), ""))
+# Auxiliaries that can open a question mid-utterance ("... for months | does he have ..."),
+# unless the word before shows it is inside a clause ("cancer that | has spread").
+_AUX_START = frozenset("is are can could does do should will would".split())
+CLAUSE_INTERNAL = frozenset("that which who whom it this what where how why when there i you he she we they "
+                            "is are can could does do did should will would has have not also".split())
 # Where a part may end: before a new subject or a new wh-question
 # ("what is an oncologist | my dad has to see one").
 PART_ENDS = frozenset("my i he she we his our what why how where when who which".split()) | CONJUNCTIONS
@@ -149,6 +164,14 @@ class _SlotType:
             return {"authority": authority, "status": {"code": "ER_SUCCESS_MATCH"},
                     "values": [{"value": dict(v)} for v in values]}
         return {"authority": authority, "status": {"code": "ER_SUCCESS_NO_MATCH"}}
+
+
+def sound_key(text: str) -> str:
+    """A rough spelling of how text sounds, so "bis fos fo nates" meets "bisphosphonates"."""
+    key = text.lower()
+    for pattern, repl in _SOUNDS:
+        key = pattern.sub(repl, key)
+    return key
 
 
 def strip_fillers(tokens: Tokens) -> Tokens:
@@ -473,8 +496,15 @@ class InteractionModel:
         # "zoledronic"), never toward everyday ones ("weather" is no "whether").
         values = frozenset(w for t in self.types.values() for phrase in t.entries
                            if phrase not in self._respellings for w in phrase.split())
-        self._long_words = sorted(w for w in self._words if len(w) >= MIN_CORRECTED
-                                  and (w in values or stem(w) in self._specific))
+        self._sound_keys: dict[str, tuple[str, ...]] = {}
+        for word in sorted(self._words):
+            if len(word) >= MIN_CORRECTED and (word in values or stem(word) in self._specific):
+                self._sound_keys.setdefault(sound_key(word), (word,))
+        for slot_type in self.types.values():
+            for phrase in slot_type.entries:
+                if phrase not in self._respellings and len(phrase) >= MIN_CORRECTED:
+                    self._sound_keys.setdefault(sound_key(phrase), tuple(phrase.split()))
+        self._sound_list = list(self._sound_keys)
         if any(t not in self.types for slots in self.intent_slots.values() for t in slots.values()):
             self._slot_words = None
 
@@ -603,9 +633,11 @@ class InteractionModel:
         Alexa's recogniser is biased toward the model's own words; typed or
         transcribed text is not. So: a synonym no sample uses as words becomes
         its value ("zoe metta" -> "zometa"; "radiation", a word of many samples,
-        stays); a split word whose pieces join into a model word is joined
-        ("meta static" -> "metastatic", "p s a" -> "psa"); a long word the
-        model lacks becomes the model word it is nearly spelled as.
+        stays); split words or spelled letters that join into a model word are
+        joined ("meta static" -> "metastatic", "pee ess a" -> "psa"); a run of
+        words holding one the model lacks becomes the slot value or topic word
+        it sounds like ("bis fos fo nates" -> "bisphosphonates", "bone scam" ->
+        "bone scan").
         """
         canon, out, spans, i = tokens.canon, [], [], 0
         lookups = MAX_CORRECTIONS
@@ -615,15 +647,13 @@ class InteractionModel:
                 target = self._respellings.get(" ".join(phrase))
                 unknown = [w for w in phrase if w not in self._words and not w[:1].isdigit()]
                 if target is None and n > 1 and (unknown or any(len(w) < 3 for w in phrase)):
-                    joined = "".join(phrase)
+                    joined = "".join(LETTER_NAMES.get(w, w) for w in phrase)
                     if joined in self._words:
                         target = (joined,)
-                    elif len(unknown) == n and lookups and len(joined) >= MIN_CORRECTED:
-                        lookups -= 1
-                        target = self._near_word(joined)
-                if target is None and n == 1 and unknown and lookups and len(phrase[0]) >= MIN_CORRECTED:
+                if target is None and unknown and lookups and phrase[0] not in NO_ABSORB \
+                        and phrase[-1] not in NO_ABSORB and len("".join(phrase)) >= MIN_CORRECTED:
                     lookups -= 1
-                    target = self._near_word(phrase[0])
+                    target = self._sounds_like("".join(phrase))
                 if target:
                     out += target
                     spans += [(tokens.spans[i][0], tokens.spans[i + n - 1][1])] * len(target)
@@ -635,9 +665,10 @@ class InteractionModel:
                 i += 1
         return tokens if tuple(out) == canon else Tokens(tuple(out), tuple(spans), tokens.surface)
 
-    def _near_word(self, word: str) -> tuple[str, ...] | None:
-        near = process.extractOne(word, self._long_words, scorer=fuzz.ratio, score_cutoff=NEAR_WORD_RATIO)
-        return (near[0],) if near else None
+    def _sounds_like(self, text: str) -> tuple[str, ...] | None:
+        near = process.extractOne(sound_key(text), self._sound_list, scorer=fuzz.ratio,
+                                  score_cutoff=SOUND_RATIO)
+        return self._sound_keys[near[0]] if near else None
 
     def _parts(self, tokens: Tokens, breaks: frozenset[int]) -> list[tuple[Tokens, bool]]:
         """Clauses and question-like spans of a long utterance, reworded, longest first.
@@ -655,7 +686,8 @@ class InteractionModel:
             return []
         starts = {0} | breaks | {i + 1 for i, w in enumerate(canon) if w in CONJUNCTIONS} | {
             i for i, w in enumerate(canon)
-            if w in _WH or (w in QUESTION_WORDS and i and canon[i - 1] in LEAD_IN_ENDS) or w in ("if", "whether")}
+            if w in _WH or (i and canon[i - 1] in LEAD_IN_ENDS and (w in QUESTION_WORDS or w in ("if", "whether")))
+            or (i and w in _AUX_START and canon[i - 1] not in CLAUSE_INTERNAL)}
         clause_ends = {n} | breaks | {i for i, w in enumerate(canon) if w in CONJUNCTIONS}
         ends = clause_ends | {i for i, w in enumerate(canon) if i >= MIN_PART and w in PART_ENDS}
         evidence = [stem(w) in self._specific for w in canon]
