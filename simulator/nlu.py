@@ -36,8 +36,8 @@ from typing import Any, Literal
 from rapidfuzz import fuzz, process
 
 from .builtins import BUILTIN_PHRASES, FALLBACK_INTENT
-from .normalize import (CONJUNCTIONS, QUESTION_WORDS, Tokens, clause_starts, direct_question, first_person,
-                        rewrite, strip_hedges, sub_tokens, tokenize)
+from .normalize import (CONFIRM_TAILS, CONJUNCTIONS, QUESTION_WORDS, Tokens, clause_starts, confirm_question, direct_question,
+                        first_person, rewrite, strip_hedges, sub_tokens, tokenize)
 
 __all__ = [
     "FUZZY_THRESHOLD", "Candidate", "InteractionModel", "ModelError", "Resolution", "score",
@@ -104,6 +104,10 @@ _SOUNDS = ((re.compile(r"ph"), "f"), (re.compile(r"ck"), "k"), (re.compile(r"[yz
 _AUX_START = frozenset("is are can could does do should will would".split())
 CLAUSE_INTERNAL = frozenset("that which who whom it this what where how why when there i you he she we they "
                             "is are can could does do did should will would has have not also".split())
+# After these a statement starts ("my brother says | psa is a protein is that right").
+STATEMENT_LEADS = frozenset("says said thinks thought heard read told tells claims".split())
+# Words that point back at something said before.
+POINTING = frozenset("it that this they them those these next then".split())
 # Where a part may end: before a new subject or a new wh-question
 # ("what is an oncologist | my dad has to see one").
 PART_ENDS = frozenset("my i he she we his our what why how where when who which".split()) | CONJUNCTIONS
@@ -566,12 +570,12 @@ class InteractionModel:
         hit = self._exact_hit((whole,), skill_id)
         if hit:
             return hit
-        for part, _ in parts:
+        for part, _, left_out in parts:
             hit = self._exact_hit((part,), skill_id, builtins=False)
-            if hit:
+            if hit and not (left_out and POINTING.intersection(tokenize(hit.sample or "").canon)):
                 return hit
         best: tuple[float, Candidate, _Sample, Tokens] | None = None
-        fuzzy_parts = [part for part, fuzzy in parts if fuzzy][:FUZZY_PARTS]
+        fuzzy_parts = [part for part, fuzzy, _ in parts if fuzzy][:FUZZY_PARTS]
         for tokens, bar in ((whole, self.threshold), *((p, self.threshold + PART_MARGIN) for p in fuzzy_parts)):
             ranked = self._rank(tokens, limit=1, cutoff=self._cutoff(bar))
             if ranked and (best is None or ranked[0][0].score - bar > best[0]):
@@ -626,7 +630,7 @@ class InteractionModel:
     @staticmethod
     def _reword(tokens: Tokens) -> Tokens:
         """The utterance in the samples' wording: no hedges, direct questions, the first person."""
-        return first_person(direct_question(strip_hedges(tokens)))
+        return first_person(confirm_question(direct_question(strip_hedges(tokens))))
 
     def _respell(self, tokens: Tokens) -> Tokens:
         """Words as speech recognition mangles them, put back the way the model spells them.
@@ -671,15 +675,17 @@ class InteractionModel:
                                   score_cutoff=SOUND_RATIO)
         return self._sound_keys[near[0]] if near else None
 
-    def _parts(self, tokens: Tokens, breaks: frozenset[int]) -> list[tuple[Tokens, bool]]:
+    def _parts(self, tokens: Tokens, breaks: frozenset[int]) -> list[tuple[Tokens, bool, bool]]:
         """Clauses and question-like spans of a long utterance, reworded, longest first.
 
         Topic evidence outside a span (a slot value, a word few intents use
         again and again) stays with it: "my psa is rising | what does that
         mean" is "psa rising what does that mean", not a bare follow-up. Each
-        comes with whether it may be matched fuzzily: only when it runs to a
-        clause end, since a span cut before "my" may have lost its object
-        ("what can be done about | my bone pain").
+        comes with whether it may be matched fuzzily (only when it runs to a
+        clause end, since a span cut before "my" may have lost its object:
+        "what can be done about | my bone pain"), and whether words the model
+        knows were left outside it (then a pointing sample, "what happens
+        next", points at them, not at the session).
         """
         canon = tokens.canon
         n = len(canon)
@@ -688,7 +694,8 @@ class InteractionModel:
         starts = {0} | breaks | {i + 1 for i, w in enumerate(canon) if w in CONJUNCTIONS} | {
             i for i, w in enumerate(canon)
             if w in _WH or (i and canon[i - 1] in LEAD_IN_ENDS and (w in QUESTION_WORDS or w in ("if", "whether")))
-            or (i and w in _AUX_START and canon[i - 1] not in CLAUSE_INTERNAL)}
+            or (i and w in _AUX_START and canon[i - 1] not in CLAUSE_INTERNAL and canon[i:] not in CONFIRM_TAILS)} | {
+            i + 1 for i, w in enumerate(canon) if w in STATEMENT_LEADS}
         clause_ends = {n} | breaks | {i for i, w in enumerate(canon) if w in CONJUNCTIONS}
         ends = clause_ends | {i for i, w in enumerate(canon) if i >= MIN_PART and w in PART_ENDS}
         evidence = [stem(w) in self._specific for w in canon]
@@ -709,7 +716,9 @@ class InteractionModel:
             part = self._reword(strip_fillers(rewrite(tokens, [canon[i] for i in keep], keep)))
             if len(part.canon) >= MIN_PART and part.text not in seen:
                 seen.add(part.text)
-                parts.append((part, a in questions and b in clause_ends and len(part.canon) > MIN_PART))
+                left_out = any(len(canon[i]) >= 5 and canon[i] in self._words and canon[i] not in LEAD_IN_ENDS
+                               for i in (*range(a), *range(b, n)) if not evidence[i])
+                parts.append((part, a in questions and b in clause_ends and len(part.canon) > MIN_PART, left_out))
         return parts
 
     def _cutoff(self, bar: float) -> float:

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["Tokens", "tokenize", "normalize", "clause_starts", "first_person", "direct_question",
+__all__ = ["Tokens", "tokenize", "normalize", "clause_starts", "first_person", "direct_question", "confirm_question",
            "strip_hedges", "sub_tokens", "rewrite"]
 
 # Whole-word contractions, including the apostrophe-less spellings people type.
@@ -284,6 +284,21 @@ def direct_question(tokens: Tokens) -> Tokens:
         for k in range(2, len(words)):
             if words[k] in _AUX:
                 return rewrite(tokens, [words[k], *words[1:k], *words[k + 1:]], [k, *index[1:k], *index[k + 1:]])
+    return tokens
+
+
+CONFIRM_TAILS = (("is", "that", "right"), ("is", "that", "true"), ("is", "it", "true"), ("right",), ("true",))
+
+
+def confirm_question(tokens: Tokens) -> Tokens:
+    """A statement checked at the end as the samples ask it: "psa is a protein is that right" ->
+    "is it true psa is a protein"."""
+    words = tokens.canon
+    for tail in CONFIRM_TAILS:
+        n = len(tail)
+        if len(words) > n + 1 and words[-n:] == tail and words[0] not in _WH and words[0] not in _AUX:
+            index = list(range(len(words) - n))
+            return rewrite(tokens, ["is", "it", "true", *words[:-n]], [len(words) - n] * 3 + index)
     return tokens
 
 
