@@ -577,7 +577,7 @@ class InteractionModel:
         best: tuple[float, Candidate, _Sample, Tokens] | None = None
         fuzzy_parts = [part for part, fuzzy, _ in parts if fuzzy][:FUZZY_PARTS]
         for tokens, bar in ((whole, self.threshold), *((p, self.threshold + PART_MARGIN) for p in fuzzy_parts)):
-            ranked = self._rank(tokens, limit=1, cutoff=self._cutoff(bar))
+            ranked = self._rank(tokens, limit=1, bar=bar)
             if ranked and (best is None or ranked[0][0].score - bar > best[0]):
                 best = (ranked[0][0].score - bar, ranked[0][0], ranked[0][1], tokens)
         if best is not None and best[0] >= 0:
@@ -721,10 +721,6 @@ class InteractionModel:
                 parts.append((part, a in questions and b in clause_ends and len(part.canon) > MIN_PART, left_out))
         return parts
 
-    def _cutoff(self, bar: float) -> float:
-        """Lowest raw sample ratio that can still blend up to bar (full evidence assumed)."""
-        return max(0.0, (bar - 100.0 * EVIDENCE_WEIGHT) / (1 - EVIDENCE_WEIGHT) - 1.0)
-
     def resolve_best(self, *utterances: str, skill_id: str | None = None) -> Resolution:
         """Best resolution among alternative readings (e.g. with/without "to")."""
         order = {"exact": 0, "builtin": 1, "fuzzy": 2, "fallback": 3, "none": 4}
@@ -807,19 +803,24 @@ class InteractionModel:
         return " ".join(words)
 
     def _rank(self, tokens: Tokens, limit: int | None = None,
-              cutoff: float = 0.0) -> list[tuple[Candidate, _Sample]]:
+              bar: float | None = None) -> list[tuple[Candidate, _Sample]]:
         """Best sample per intent, best intent first.
 
         Native token_sort (a plain ratio on pre-sorted words) scores every
-        sample; the FUZZY_PREFILTER best are rescored with score(). Samples
-        whose ratio is under ``cutoff`` (and not among those best) are left
-        out: they cannot reach the threshold, and skipping them keeps a
-        resolve fast.
+        sample; the FUZZY_PREFILTER best are rescored with score(). With a
+        ``bar``, samples (beyond those best) whose ratio cannot blend up to it
+        even with the strongest intent evidence are left out: only the winner
+        above the bar matters then, and skipping them keeps a resolve fast.
         """
         query = tokens.text
         if not query:
             return []
         marked = self._marked_query(tokens, self._mentions(tokens))
+        evidence = self._evidence(f"{query} {marked}")
+        cutoff = 0.0
+        if bar is not None:
+            strongest = max(evidence.values(), default=0.0)
+            cutoff = max(0.0, (bar - EVIDENCE_WEIGHT * strongest) / (1 - EVIDENCE_WEIGHT) - 1.0)
         rows: list[tuple[float, _Sample, str]] = []
         for text, samples, pool in ((query, self._plain, self._plain_sorted),
                                     (marked, self._marked, self._marked_sorted)):
@@ -833,7 +834,6 @@ class InteractionModel:
         rescored = [(score(text, sample.marked, self._idf, self._idf_unknown, self._vocabulary[sample.intent]),
                      sample, text)
                     for _, sample, text in rows[:FUZZY_PREFILTER]]
-        evidence = self._evidence(f"{query} {marked}")
         best: dict[str, tuple[Candidate, _Sample]] = {}
         for value, sample, _ in sorted(rescored, key=lambda r: -r[0]) + rows[FUZZY_PREFILTER:]:
             if sample.intent not in best:
