@@ -24,6 +24,7 @@ Everything is compiled at load so a resolution costs well under a millisecond.
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import re
@@ -821,24 +822,30 @@ class InteractionModel:
         if bar is not None:
             strongest = max(evidence.values(), default=0.0)
             cutoff = max(0.0, (bar - EVIDENCE_WEIGHT * strongest) / (1 - EVIDENCE_WEIGHT) - 1.0)
-        rows: list[tuple[float, _Sample, str]] = []
+        pools = []
         for text, samples, pool in ((query, self._plain, self._plain_sorted),
                                     (marked, self._marked, self._marked_sorted)):
             if samples:
                 key = _sorted(text)
                 hits = process.extract(key, pool, scorer=fuzz.ratio, limit=None, score_cutoff=cutoff)
-                if cutoff:
-                    hits += process.extract(key, pool, scorer=fuzz.ratio, limit=FUZZY_PREFILTER)
-                rows.extend((value, samples[index], text) for _, value, index in hits)
-        rows.sort(key=lambda r: -r[0])
+                if len(hits) < FUZZY_PREFILTER:
+                    hits = process.extract(key, pool, scorer=fuzz.ratio, limit=FUZZY_PREFILTER)
+                pools.append([(value, samples[index], text) for _, value, index in hits])
+        rows = list(heapq.merge(*pools, key=lambda r: -r[0]))   # each pool comes sorted
         rescored = [(score(text, sample.marked, self._idf, self._idf_unknown, self._vocabulary[sample.intent]),
                      sample, text)
                     for _, sample, text in rows[:FUZZY_PREFILTER]]
+        strongest = max(evidence.values(), default=0.0)
         best: dict[str, tuple[Candidate, _Sample]] = {}
-        for value, sample, _ in sorted(rescored, key=lambda r: -r[0]) + rows[FUZZY_PREFILTER:]:
+        top = -1.0
+        for n, (value, sample, _) in enumerate(sorted(rescored, key=lambda r: -r[0]) + rows[FUZZY_PREFILTER:]):
+            if limit == 1 and n >= len(rescored) and \
+                    (1 - EVIDENCE_WEIGHT) * value + EVIDENCE_WEIGHT * strongest < top:
+                break   # rows only get worse from here: none can beat the best intent
             if sample.intent not in best:
                 blended = (1 - EVIDENCE_WEIGHT) * value + EVIDENCE_WEIGHT * evidence.get(sample.intent, 0.0)
                 best[sample.intent] = (Candidate(sample.intent, round(blended, 2), sample.text), sample)
+                top = max(top, blended)
         ranked = sorted(best.values(), key=lambda c: -c[0].score)
         return ranked[:limit] if limit else ranked
 
