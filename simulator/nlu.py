@@ -38,7 +38,7 @@ from rapidfuzz import fuzz, process
 
 from .builtins import BUILTIN_PHRASES, FALLBACK_INTENT
 from .normalize import (CONFIRM_TAILS, CONJUNCTIONS, QUESTION_WORDS, Tokens, clause_starts, confirm_question, direct_question,
-                        first_person, rewrite, strip_hedges, sub_tokens, tokenize)
+                        first_person, rewrite, strip_hedges, tokenize)
 
 __all__ = [
     "FUZZY_THRESHOLD", "Candidate", "InteractionModel", "ModelError", "Resolution", "score",

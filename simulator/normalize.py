@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 
 __all__ = ["Tokens", "tokenize", "normalize", "clause_starts", "first_person", "direct_question", "confirm_question",
-           "strip_hedges", "sub_tokens", "rewrite"]
+           "strip_hedges", "rewrite", "CONFIRM_TAILS"]
 
 # Whole-word contractions, including the apostrophe-less spellings people type.
 # Ambiguous ones ("its", "wont", "well", "id", "were") are deliberately absent.
@@ -310,8 +310,3 @@ def strip_hedges(tokens: Tokens) -> Tokens:
     if len(keep) == len(tokens.canon) or not keep:
         return tokens
     return rewrite(tokens, [tokens.canon[i] for i in keep], keep)
-
-
-def sub_tokens(tokens: Tokens, start: int, end: int) -> Tokens:
-    """The words [start, end) as Tokens of their own (same surface)."""
-    return Tokens(tokens.canon[start:end], tokens.spans[start:end], tokens.surface)
