@@ -255,6 +255,8 @@ def first_person(tokens: Tokens) -> Tokens:
                 out[-1] = _AGREE[out[-1]]
             out.append("i"); kept.append(i)
             i += 1 if word == "he" else 2
+            if word != "he" and words[i:i + 2] == ["in", "law"]:   # "my father in law has ..."
+                i += 2
             if i < len(words) and words[i] in _AGREE:
                 out.append(_AGREE[words[i]]); kept.append(i); i += 1         # noqa: E702
             continue
