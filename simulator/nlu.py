@@ -76,10 +76,13 @@ PART_MARGIN = 0.0
 MIN_PART = 3
 # A bare slot value with stray words this short still reaches a "{slot}" sample.
 TERSE_WORDS = 3
+# A reading this long is only scored whole when it has no question-like part:
+# as a whole it resembles no sample, and scoring it costs the most.
+LONG_UTTERANCE = 12
 # At most this many parts (question-like ones first) are scored fuzzily.
-FUZZY_PARTS = 3
+FUZZY_PARTS = 2
 # At most this many parts get an exact look, longest first (keeps a resolve under 1 ms).
-MAX_PARTS = 10
+MAX_PARTS = 6
 # A word that at most this many intents use is topic evidence: a part that
 # leaves such a word (or a slot value) outside is not the question, only a
 # piece of it ("my psa is rising | what does that mean").
@@ -572,12 +575,15 @@ class InteractionModel:
         if hit:
             return hit
         for part, _, left_out in parts:
-            hit = self._exact_hit((part,), skill_id, builtins=False)
+            hit = self._exact_hit((part,), skill_id)
             if hit and not (left_out and POINTING.intersection(tokenize(hit.sample or "").canon)):
                 return hit
         best: tuple[float, Candidate, _Sample, Tokens] | None = None
         fuzzy_parts = [part for part, fuzzy, _ in parts if fuzzy][:FUZZY_PARTS]
-        for tokens, bar in ((whole, self.threshold), *((p, self.threshold + PART_MARGIN) for p in fuzzy_parts)):
+        readings = [(p, self.threshold + PART_MARGIN) for p in fuzzy_parts]
+        if not fuzzy_parts or len(whole.canon) <= LONG_UTTERANCE:
+            readings.insert(0, (whole, self.threshold))
+        for tokens, bar in readings:
             ranked = self._rank(tokens, limit=1, bar=bar)
             if ranked and (best is None or ranked[0][0].score - bar > best[0]):
                 best = (ranked[0][0].score - bar, ranked[0][0], ranked[0][1], tokens)
