@@ -37,8 +37,8 @@ from typing import Any, Literal
 from rapidfuzz import fuzz, process
 
 from .builtins import BUILTIN_PHRASES, FALLBACK_INTENT
-from .normalize import (CONFIRM_TAILS, CONJUNCTIONS, QUESTION_WORDS, Tokens, clause_starts, confirm_question, direct_question,
-                        first_person, rewrite, strip_hedges, tokenize)
+from .normalize import (CONFIRM_TAILS, CONJUNCTIONS, QUESTION_WORDS, Tokens, clause_starts, confirm_question,
+                        direct_question, first_person, rewrite, strip_hedges, tokenize)
 
 __all__ = [
     "FUZZY_THRESHOLD", "Candidate", "InteractionModel", "ModelError", "Resolution", "score",
@@ -101,8 +101,9 @@ NO_ABSORB = frozenset("is are a an the what does do did of to for my his her i i
 # Letters as people spell them out ("pee ess a" -> "psa").
 LETTER_NAMES = {"pee": "p", "ess": "s", "em": "m", "eye": "i", "see": "c", "cee": "c", "tee": "t",
                 "ex": "x", "bee": "b", "aitch": "h", "dee": "d", "are": "r", "ar": "r"}
-_SOUNDS = ((re.compile(r"ph"), "f"), (re.compile(r"ck"), "k"), (re.compile(r"[yz]"), lambda m: "i" if m.group() == "y" else "s"),
-           (re.compile(r"c(?=[eiy])"), "s"), (re.compile(r"(.)\1+"), r"\1"), (re.compile(r"\s+"), ""))
+# Spelling folds for sound_key(): "ph" sounds like "f", "y" like "i", doubled letters like one.
+_SOUNDS = ((re.compile(r"ph"), "f"), (re.compile(r"ck"), "k"), (re.compile(r"y"), "i"), (re.compile(r"z"), "s"),
+           (re.compile(r"c(?=[ei])"), "s"), (re.compile(r"(.)\1+"), r"\1"), (re.compile(r"\s+"), ""))
 # Auxiliaries that can open a question mid-utterance ("... for months | does he have ..."),
 # unless the word before shows it is inside a clause ("cancer that | has spread").
 _AUX_START = frozenset("is are can could does do should will would".split())
@@ -468,7 +469,8 @@ class InteractionModel:
         self._intent_idf = {w: math.log(self._intent_count / c) for w, c in spread.items()}
         # Topic words: few intents use them, and one of those uses them again and
         # again ("psa", "zometa"), unlike a word one sample happens to contain ("day").
-        repeats = Counter((sample.intent, w) for sample in self._fuzzy for w in {stem(x) for x in sample.marked.split()})
+        repeats = Counter((sample.intent, w) for sample in self._fuzzy
+                          for w in {stem(x) for x in sample.marked.split()})
         self._specific = frozenset(w for (_, w), c in repeats.items()
                                    if c >= SPECIFIC_REPEATS and spread[w] <= SPECIFIC_INTENTS)
         self._compile_respellings()
@@ -483,7 +485,12 @@ class InteractionModel:
         self._marked_sorted = [_sorted(s.marked) for s in self._marked]
 
     def _compile_respellings(self) -> None:
-        """Synonyms no sample uses as words, mapped to their value's name; words of every value."""
+        """Lookups for repairing misheard words.
+
+        Synonyms no sample uses as words, mapped to their value's name; the
+        model's own words; the sound keys of slot values and topic words; and
+        the words of every value (only an utterance with one can fill a slot).
+        """
         said = " ".join(f" {' '.join(s.literals)} " for s in self._fuzzy)
         self._respellings: dict[str, tuple[str, ...]] = {}
         # A slotted sample matches exactly only with every slot resolved, so only
@@ -617,15 +624,14 @@ class InteractionModel:
         slots[slot] = self._slot(slot, type_name, tokens, start, end, skill_id)
         return Resolution(intent, slots, self.threshold, "fuzzy", f"{{{slot}}}")
 
-    def _exact_hit(self, readings: tuple[Tokens, ...], skill_id: str | None,
-               builtins: bool = True) -> Resolution | None:
+    def _exact_hit(self, readings: tuple[Tokens, ...], skill_id: str | None) -> Resolution | None:
         """An exact sample (or built-in phrase) for any of the readings."""
         for tokens in readings:
             text = tokens.text
             if text in self._exact:
                 intent, sample = self._exact[text]
                 return Resolution(intent, self.empty_slots(intent), 100.0, "exact", sample)
-            if builtins and text in self._builtin:
+            if text in self._builtin:
                 intent = self._builtin[text]
                 return Resolution(intent, self.empty_slots(intent), 100.0, "builtin", text)
         matches = [m for m in (self._match_slotted(t, skill_id) for t in readings
@@ -710,7 +716,8 @@ class InteractionModel:
             if type_name in self.types:
                 evidence[start:end] = [True] * (end - start)
         starts = {i for i in starts if i < n}
-        questions = {i for i in starts if canon[i] in QUESTION_WORDS or canon[i] in _WH or canon[i] in ("if", "whether")}
+        questions = {i for i in starts
+                     if canon[i] in QUESTION_WORDS or canon[i] in _WH or canon[i] in ("if", "whether")}
         # Whole questions first (a question word up to a clause end), then any question
         # start, then the rest; longest first within each.
         spans = sorted(((a, b) for a in starts for b in ends if b - a >= MIN_PART and (a, b) != (0, n)),
