@@ -110,9 +110,6 @@ class Content:
         personal = raw.get("personal", {"intent": "PersonalQuestionIntent", "samples": []})
         self.personal_intent: str = personal["intent"]
         self.personal_samples: tuple[str, ...] = tuple(personal["samples"])
-        # "is my {term} normal": the term is only heard, never used to answer.
-        self.personal_slots: tuple[Mapping[str, str], ...] = tuple(
-            MappingProxyType(dict(slot)) for slot in personal.get("slots", ()))
         self.locales: Mapping[str, LocaleInfo] = MappingProxyType(
             {k: LocaleInfo(**v) for k, v in raw["locales"].items()})
 
