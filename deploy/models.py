@@ -37,6 +37,8 @@ def build_model(content: Content = CONTENT, locale: str = "en-US") -> dict[str, 
     intents.append(_intent(content.glossary_intent, content.glossary_samples,
                            [{"name": content.glossary_slot, "type": content.glossary_slot_type}]))
     intents += [_intent(name, content.samples_for(name, locale)) for name in content.utility_intents]
+    intents += [_intent(f.intent, f.samples) for f in content.follow_ups]
+    intents.append(_intent(content.personal_intent, content.personal_samples))
     intents += [_intent(name, content.builtin_samples.get(name, ())) for name in content.builtin_intents]
     values = [{"id": t.id, "name": {"value": t.name, "synonyms": list(t.synonyms)}}
               for t in content.terms]

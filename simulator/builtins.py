@@ -11,10 +11,12 @@ BUILTIN_PHRASES: dict[str, tuple[str, ...]] = {
     "AMAZON.HelpIntent": (
         "help", "help me", "i need help", "what can i say", "what can you do",
         "what do i say", "how does this work", "how do i use this", "what are my options",
+        "what can i ask", "what can i ask you", "what should i say", "what should i ask",
+        "what do i ask", "what can you help me with", "what can i do",
     ),
     "AMAZON.StopIntent": (
         "stop", "shut up", "off", "be quiet", "quiet", "enough", "that is enough",
-        "stop it", "please stop",
+        "stop it", "please stop", "goodbye", "bye", "bye bye", "i am finished", "we are done",
     ),
     "AMAZON.CancelIntent": (
         "cancel", "never mind", "nevermind", "forget it", "cancel that", "cancel it",

@@ -6,18 +6,25 @@ Order of attempts, first hit wins:
 3. exact sample with slots (precompiled regexes; `{slot}` takes one or more
    words; the match with the most literal words, then the most resolved custom
    slot values, wins);
-4. fuzzy: every sample scored with rapidfuzz against the utterance, slot
-   placeholders and the custom values / numbers found in the utterance both
-   turned into per-type marker words; the best intent at or above
-   `FUZZY_THRESHOLD` wins and its slots are recovered from those values or by
-   a word alignment;
-5. AMAZON.FallbackIntent if declared, else a no-match result (intent None).
+4. the same exact matches on the utterance rewritten the way the samples are
+   worded (hedges dropped, indirect questions made direct, caregiver forms in
+   the first person, misheard term spellings replaced by the term), then on its
+   parts: clauses and spans that start at a question word ("so my wife keeps
+   asking me | what causes back pain"); the longest part that matches wins;
+5. fuzzy: every sample scored with rapidfuzz against the (rewritten) utterance
+   and its two longest question-like parts, slot placeholders and the custom
+   values / numbers found in the utterance both turned into per-type marker
+   words; the best intent at or above `FUZZY_THRESHOLD` (a part: plus
+   `PART_MARGIN`) wins and its slots are recovered from those values or by a
+   word alignment;
+6. AMAZON.FallbackIntent if declared, else a no-match result (intent None).
 
 Everything is compiled at load so a resolution costs well under a millisecond.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import re
@@ -30,7 +37,8 @@ from typing import Any, Literal
 from rapidfuzz import fuzz, process
 
 from .builtins import BUILTIN_PHRASES, FALLBACK_INTENT
-from .normalize import Tokens, tokenize
+from .normalize import (CONFIRM_TAILS, CONJUNCTIONS, QUESTION_WORDS, Tokens, clause_starts, confirm_question,
+                        direct_question, first_person, rewrite, strip_hedges, tokenize)
 
 __all__ = [
     "FUZZY_THRESHOLD", "Candidate", "InteractionModel", "ModelError", "Resolution", "score",
@@ -59,6 +67,60 @@ TRAILING_FILLERS = (("thank", "you"), ("thanks",))
 # Share of an intent's final fuzzy score that comes from intent-level word
 # evidence (see InteractionModel._evidence) rather than from its closest sample.
 EVIDENCE_WEIGHT = 0.3
+# A part of a long utterance must clear the threshold by this much more than
+# the whole. Measured: 0 (a part competes like the whole) keeps the old sets'
+# out-of-domain rate and understands the most lead-ins.
+PART_MARGIN = 0.0
+# Parts shorter than this are not matched exactly on their own ("go on" inside a
+# sentence); fuzzy matching needs one word more.
+MIN_PART = 3
+# A bare slot value with stray words this short still reaches a "{slot}" sample.
+TERSE_WORDS = 3
+# A reading this long is only scored whole when it has no question-like part:
+# as a whole it resembles no sample, and scoring it costs the most.
+LONG_UTTERANCE = 12
+# At most this many parts (question-like ones first) are scored fuzzily.
+FUZZY_PARTS = 2
+# At most this many parts get an exact look, longest first (keeps a resolve under 1 ms).
+MAX_PARTS = 6
+# A word that at most this many intents use is topic evidence: a part that
+# leaves such a word (or a slot value) outside is not the question, only a
+# piece of it ("my psa is rising | what does that mean").
+SPECIFIC_INTENTS = 2
+SPECIFIC_REPEATS = 5
+# Spelling repair of words the model lacks: at most this many near-word
+# lookups per reading, for words at least this long; joins of up to MAX_JOIN words.
+MAX_CORRECTIONS = 6
+MIN_CORRECTED = 6
+MAX_JOIN = 5
+# How close (rapidfuzz ratio of sound keys) a misheard run must be to a model word or value.
+SOUND_RATIO = 86.0
+# Words a repaired run never starts or ends with: "is meta static" is "is" + "metastatic".
+NO_ABSORB = frozenset("is are a an the what does do did of to for my his her i it and or in at "
+                      "with about be can could should will would how why when where who".split())
+# Letters as people spell them out ("pee ess a" -> "psa").
+LETTER_NAMES = {"pee": "p", "ess": "s", "em": "m", "eye": "i", "see": "c", "cee": "c", "tee": "t",
+                "ex": "x", "bee": "b", "aitch": "h", "dee": "d", "are": "r", "ar": "r"}
+# Spelling folds for sound_key(): "ph" sounds like "f", "y" like "i", doubled letters like one.
+_SOUNDS = ((re.compile(r"ph"), "f"), (re.compile(r"ck"), "k"), (re.compile(r"y"), "i"), (re.compile(r"z"), "s"),
+           (re.compile(r"c(?=[ei])"), "s"), (re.compile(r"(.)\1+"), r"\1"), (re.compile(r"\s+"), ""))
+# Auxiliaries that can open a question mid-utterance ("... for months | does he have ..."),
+# unless the word before shows it is inside a clause ("cancer that | has spread").
+_AUX_START = frozenset("is are can could does do should will would".split())
+CLAUSE_INTERNAL = frozenset("that which who whom it this what where how why when there i you he she we they "
+                            "is are can could does do did should will would has have not also".split())
+# After these a statement starts ("my brother says | psa is a protein is that right").
+STATEMENT_LEADS = frozenset("says said thinks thought heard read told tells claims".split())
+# Words that point back at something said before.
+POINTING = frozenset("it that this they them those these next then".split())
+# Where a part may end: before a new subject or a new wh-question
+# ("what is an oncologist | my dad has to see one").
+PART_ENDS = frozenset("my i he she we his our what why how where when who which".split()) | CONJUNCTIONS
+# An auxiliary starts a question only after a lead-in ("my wife wants to know | is it ..."),
+# not inside a clause ("cancer that | has spread").
+LEAD_IN_ENDS = frozenset("know wondering wonder wondered asking asked asks ask me question curious "
+                         "say says said tell um uh hmm ok so well".split())
+_WH = frozenset("what why how where when who which tell explain define".split())
 _SLOT_RE = re.compile(r"\{\s*([A-Za-z0-9_.]+)\s*\}")
 _WORDS = r"\S+(?: \S+)*?"
 
@@ -112,6 +174,14 @@ class _SlotType:
             return {"authority": authority, "status": {"code": "ER_SUCCESS_MATCH"},
                     "values": [{"value": dict(v)} for v in values]}
         return {"authority": authority, "status": {"code": "ER_SUCCESS_NO_MATCH"}}
+
+
+def sound_key(text: str) -> str:
+    """A rough spelling of how text sounds, so "bis fos fo nates" meets "bisphosphonates"."""
+    key = text.lower()
+    for pattern, repl in _SOUNDS:
+        key = pattern.sub(repl, key)
+    return key
 
 
 def strip_fillers(tokens: Tokens) -> Tokens:
@@ -397,10 +467,62 @@ class InteractionModel:
         spread = Counter(w for words in uses.values() for w in words)
         self._intent_count = max(len(uses), 1)
         self._intent_idf = {w: math.log(self._intent_count / c) for w, c in spread.items()}
+        # Topic words: few intents use them, and one of those uses them again and
+        # again ("psa", "zometa"), unlike a word one sample happens to contain ("day").
+        repeats = Counter((sample.intent, w) for sample in self._fuzzy
+                          for w in {stem(x) for x in sample.marked.split()})
+        self._specific = frozenset(w for (_, w), c in repeats.items()
+                                   if c >= SPECIFIC_REPEATS and spread[w] <= SPECIFIC_INTENTS)
+        self._compile_respellings()
+        # Samples that are one custom slot and nothing else: slot type -> (intent, slot).
+        self._bare_samples: dict[str, tuple[str, str]] = {}
+        for sample in self._slotted:
+            if len(sample.parts) == 1 and sample.slot_types[0] in self.types:
+                self._bare_samples.setdefault(sample.slot_types[0], (sample.intent, sample.parts[0][1]))
         self._plain = [s for s in self._fuzzy if not s.slot_types]
         self._marked = [s for s in self._fuzzy if s.slot_types]
         self._plain_sorted = [_sorted(s.marked) for s in self._plain]
         self._marked_sorted = [_sorted(s.marked) for s in self._marked]
+
+    def _compile_respellings(self) -> None:
+        """Lookups for repairing misheard words.
+
+        Synonyms no sample uses as words, mapped to their value's name; the
+        model's own words; the sound keys of slot values and topic words; and
+        the words of every value (only an utterance with one can fill a slot).
+        """
+        said = " ".join(f" {' '.join(s.literals)} " for s in self._fuzzy)
+        self._respellings: dict[str, tuple[str, ...]] = {}
+        # A slotted sample matches exactly only with every slot resolved, so only
+        # an utterance holding a word of some value needs the regexes. Built-in
+        # slot types take any words: then every utterance does.
+        self._slot_words: frozenset[str] | None = frozenset(
+            w for t in self.types.values() for phrase in t.entries for w in phrase.split())
+        for slot_type in self.types.values():
+            for phrase, entries in slot_type.entries.items():
+                names = {tokenize(e["name"]).text for e in entries}
+                if len(names) == 1 and phrase not in names and f" {phrase} " not in said:
+                    self._respellings[phrase] = tuple(next(iter(names)).split())
+        self._max_respelling = max((p.count(" ") + 1 for p in self._respellings), default=0)
+        # The model's own words; those only misheard spellings use ("zoe metta") are no model words.
+        self._words = frozenset(w for sample in self._fuzzy for w in sample.literals) | frozenset(
+            w for t in self.types.values() for phrase in t.entries if phrase not in self._respellings
+            for w in phrase.split())
+        # Misspellings are repaired only toward topic words and slot values ("metastatic",
+        # "zoledronic"), never toward everyday ones ("weather" is no "whether").
+        values = frozenset(w for t in self.types.values() for phrase in t.entries
+                           if phrase not in self._respellings for w in phrase.split())
+        self._sound_keys: dict[str, tuple[str, ...]] = {}
+        for word in sorted(self._words):
+            if len(word) >= MIN_CORRECTED and (word in values or stem(word) in self._specific):
+                self._sound_keys.setdefault(sound_key(word), (word,))
+        for slot_type in self.types.values():
+            for phrase in slot_type.entries:
+                if phrase not in self._respellings and len(phrase) >= MIN_CORRECTED:
+                    self._sound_keys.setdefault(sound_key(phrase), tuple(phrase.split()))
+        self._sound_list = list(self._sound_keys)
+        if any(t not in self.types for slots in self.intent_slots.values() for t in slots.values()):
+            self._slot_words = None
 
     def _marker(self, type_name: str) -> str:
         """Stand-in word for a slot type in fuzzy comparison strings."""
@@ -450,7 +572,60 @@ class InteractionModel:
         """Map an utterance to an intent with slots, the way Alexa's NLU would."""
         said = tokenize(utterance)
         bare = strip_fillers(said)
-        readings = (said, bare) if bare is not said else (said,)
+        hit = self._exact_hit((said, bare) if bare is not said else (said,), skill_id)
+        if hit:
+            return hit
+        respelled = self._respell(said)
+        whole = self._reword(strip_fillers(respelled))
+        parts = self._parts(respelled, clause_starts(utterance))
+        hit = self._exact_hit((whole,), skill_id)
+        if hit:
+            return hit
+        for part, _, left_out in parts:
+            hit = self._exact_hit((part,), skill_id)
+            if hit and not (left_out and POINTING.intersection(tokenize(hit.sample or "").canon)):
+                return hit
+        best: tuple[float, Candidate, _Sample, Tokens] | None = None
+        fuzzy_parts = [part for part, fuzzy, _ in parts if fuzzy][:FUZZY_PARTS]
+        readings = [(p, self.threshold + PART_MARGIN) for p in fuzzy_parts]
+        if not fuzzy_parts or len(whole.canon) <= LONG_UTTERANCE:
+            readings.insert(0, (whole, self.threshold))
+        for tokens, bar in readings:
+            ranked = self._rank(tokens, limit=1, bar=bar)
+            if ranked and (best is None or ranked[0][0].score - bar > best[0]):
+                best = (ranked[0][0].score - bar, ranked[0][0], ranked[0][1], tokens)
+        if best is not None and best[0] >= 0:
+            _, candidate, sample, tokens = best
+            slots = self._align(sample, tokens, skill_id)
+            return Resolution(candidate.intent, slots, candidate.score, "fuzzy", candidate.sample)
+        bare_value = self._bare_value(whole, skill_id)
+        if bare_value:
+            return bare_value
+        top = best[1].score if best else 0.0
+        if FALLBACK_INTENT in self.intent_slots:
+            return Resolution(FALLBACK_INTENT, self.empty_slots(FALLBACK_INTENT), top, "fallback")
+        return Resolution(None, {}, top, "none")
+
+    def _bare_value(self, tokens: Tokens, skill_id: str | None) -> Resolution | None:
+        """A terse request, one slot value and a stray word ("zometa schedule"), for a bare-slot sample.
+
+        People drop the question and keep the term; Alexa still fills the slot
+        of a sample that is the slot alone ("{term}"). Longer utterances must
+        match better than that.
+        """
+        if not self._bare_samples or len(tokens.canon) > TERSE_WORDS:
+            return None
+        mentions = [m for m in self._mentions(tokens) if m[2] in self._bare_samples]
+        if len(mentions) != 1:
+            return None
+        start, end, type_name = mentions[0]
+        intent, slot = self._bare_samples[type_name]
+        slots = self.empty_slots(intent)
+        slots[slot] = self._slot(slot, type_name, tokens, start, end, skill_id)
+        return Resolution(intent, slots, self.threshold, "fuzzy", f"{{{slot}}}")
+
+    def _exact_hit(self, readings: tuple[Tokens, ...], skill_id: str | None) -> Resolution | None:
+        """An exact sample (or built-in phrase) for any of the readings."""
         for tokens in readings:
             text = tokens.text
             if text in self._exact:
@@ -459,18 +634,106 @@ class InteractionModel:
             if text in self._builtin:
                 intent = self._builtin[text]
                 return Resolution(intent, self.empty_slots(intent), 100.0, "builtin", text)
-        matches = [m for m in (self._match_slotted(t, skill_id) for t in readings) if m]
+        matches = [m for m in (self._match_slotted(t, skill_id) for t in readings
+                               if self._slot_words is None or self._slot_words.intersection(t.canon)) if m]
         if matches:
             return max(matches, key=lambda m: sum(self._resolved(s) for s in m.slots.values()))
-        ranked = self._rank(bare, limit=1)
-        if ranked and ranked[0][0].score >= self.threshold:
-            best, sample = ranked[0]
-            slots = self._align(sample, bare, skill_id)
-            return Resolution(best.intent, slots, best.score, "fuzzy", best.sample)
-        top = ranked[0][0].score if ranked else 0.0
-        if FALLBACK_INTENT in self.intent_slots:
-            return Resolution(FALLBACK_INTENT, self.empty_slots(FALLBACK_INTENT), top, "fallback")
-        return Resolution(None, {}, top, "none")
+        return None
+
+    @staticmethod
+    def _reword(tokens: Tokens) -> Tokens:
+        """The utterance in the samples' wording: no hedges, direct questions, the first person."""
+        return first_person(confirm_question(direct_question(strip_hedges(tokens))))
+
+    def _respell(self, tokens: Tokens) -> Tokens:
+        """Words as speech recognition mangles them, put back the way the model spells them.
+
+        Alexa's recogniser is biased toward the model's own words; typed or
+        transcribed text is not. So: a synonym no sample uses as words becomes
+        its value ("zoe metta" -> "zometa"; "radiation", a word of many samples,
+        stays); split words or spelled letters that join into a model word are
+        joined ("meta static" -> "metastatic", "pee ess a" -> "psa"); a run of
+        words holding one the model lacks becomes the slot value or topic word
+        it sounds like ("bis fos fo nates" -> "bisphosphonates", "bone scam" ->
+        "bone scan").
+        """
+        canon, out, spans, i = tokens.canon, [], [], 0
+        lookups = MAX_CORRECTIONS
+        while i < len(canon):
+            for n in range(min(max(self._max_respelling, MAX_JOIN), len(canon) - i), 0, -1):
+                phrase = canon[i:i + n]
+                target = self._respellings.get(" ".join(phrase))
+                unknown = [w for w in phrase if w not in self._words and not w[:1].isdigit()]
+                if target is None and n > 1 and (unknown or any(len(w) < 3 for w in phrase)):
+                    joined = "".join(LETTER_NAMES.get(w, w) for w in phrase)
+                    if joined in self._words:
+                        target = (joined,)
+                if target is None and unknown and lookups and phrase[0] not in NO_ABSORB \
+                        and phrase[-1] not in NO_ABSORB and len("".join(phrase)) >= MIN_CORRECTED:
+                    lookups -= 1
+                    target = self._sounds_like("".join(phrase))
+                if target:
+                    out += target
+                    spans += [(tokens.spans[i][0], tokens.spans[i + n - 1][1])] * len(target)
+                    i += n
+                    break
+            else:
+                out.append(canon[i])
+                spans.append(tokens.spans[i])
+                i += 1
+        return tokens if tuple(out) == canon else Tokens(tuple(out), tuple(spans), tokens.surface)
+
+    def _sounds_like(self, text: str) -> tuple[str, ...] | None:
+        near = process.extractOne(sound_key(text), self._sound_list, scorer=fuzz.ratio,
+                                  score_cutoff=SOUND_RATIO)
+        return self._sound_keys[near[0]] if near else None
+
+    def _parts(self, tokens: Tokens, breaks: frozenset[int]) -> list[tuple[Tokens, bool, bool]]:
+        """Clauses and question-like spans of a long utterance, reworded, longest first.
+
+        Topic evidence outside a span (a slot value, a word few intents use
+        again and again) stays with it: "my psa is rising | what does that
+        mean" is "psa rising what does that mean", not a bare follow-up. Each
+        comes with whether it may be matched fuzzily (only when it runs to a
+        clause end, since a span cut before "my" may have lost its object:
+        "what can be done about | my bone pain"), and whether words the model
+        knows were left outside it (then a pointing sample, "what happens
+        next", points at them, not at the session).
+        """
+        canon = tokens.canon
+        n = len(canon)
+        if n <= MIN_PART:
+            return []
+        starts = {0} | breaks | {i + 1 for i, w in enumerate(canon) if w in CONJUNCTIONS} | {
+            i for i, w in enumerate(canon)
+            if w in _WH or (i and canon[i - 1] in LEAD_IN_ENDS and (w in QUESTION_WORDS or w in ("if", "whether")))
+            or (i and w in _AUX_START and canon[i - 1] not in CLAUSE_INTERNAL and canon[i:] not in CONFIRM_TAILS)} | {
+            i + 1 for i, w in enumerate(canon) if w in STATEMENT_LEADS}
+        clause_ends = {n} | breaks | {i for i, w in enumerate(canon) if w in CONJUNCTIONS}
+        ends = clause_ends | {i for i, w in enumerate(canon) if i >= MIN_PART and w in PART_ENDS}
+        evidence = [stem(w) in self._specific for w in canon]
+        for start, end, type_name in self._mentions(tokens):
+            if type_name in self.types:
+                evidence[start:end] = [True] * (end - start)
+        starts = {i for i in starts if i < n}
+        questions = {i for i in starts
+                     if canon[i] in QUESTION_WORDS or canon[i] in _WH or canon[i] in ("if", "whether")}
+        # Whole questions first (a question word up to a clause end), then any question
+        # start, then the rest; longest first within each.
+        spans = sorted(((a, b) for a in starts for b in ends if b - a >= MIN_PART and (a, b) != (0, n)),
+                       key=lambda span: (span[0] not in questions, span[1] not in clause_ends,
+                                         span[0] - span[1], -span[0]))
+        parts, seen = [], {tokens.text}
+        for a, b in spans[:MAX_PARTS]:
+            keep = [i for i in range(a) if evidence[i]] + list(range(a, b)) + \
+                [i for i in range(b, n) if evidence[i]]
+            part = self._reword(strip_fillers(rewrite(tokens, [canon[i] for i in keep], keep)))
+            if len(part.canon) >= MIN_PART and part.text not in seen:
+                seen.add(part.text)
+                left_out = any(len(canon[i]) >= 5 and canon[i] in self._words and canon[i] not in LEAD_IN_ENDS
+                               for i in (*range(a), *range(b, n)) if not evidence[i])
+                parts.append((part, a in questions and b in clause_ends and len(part.canon) > MIN_PART, left_out))
+        return parts
 
     def resolve_best(self, *utterances: str, skill_id: str | None = None) -> Resolution:
         """Best resolution among alternative readings (e.g. with/without "to")."""
@@ -553,32 +816,49 @@ class InteractionModel:
             words[start:end] = [self._marker(type_name)]
         return " ".join(words)
 
-    def _rank(self, tokens: Tokens, limit: int | None = None) -> list[tuple[Candidate, _Sample]]:
+    def _rank(self, tokens: Tokens, limit: int | None = None,
+              bar: float | None = None) -> list[tuple[Candidate, _Sample]]:
         """Best sample per intent, best intent first.
 
         Native token_sort (a plain ratio on pre-sorted words) scores every
-        sample; the FUZZY_PREFILTER best are rescored with score().
+        sample; the FUZZY_PREFILTER best are rescored with score(). With a
+        ``bar``, samples (beyond those best) whose ratio cannot blend up to it
+        even with the strongest intent evidence are left out: only the winner
+        above the bar matters then, and skipping them keeps a resolve fast.
         """
         query = tokens.text
         if not query:
             return []
         marked = self._marked_query(tokens, self._mentions(tokens))
-        rows: list[tuple[float, _Sample, str]] = []
+        evidence = self._evidence(f"{query} {marked}")
+        cutoff = 0.0
+        if bar is not None:
+            strongest = max(evidence.values(), default=0.0)
+            cutoff = max(0.0, (bar - EVIDENCE_WEIGHT * strongest) / (1 - EVIDENCE_WEIGHT) - 1.0)
+        pools = []
         for text, samples, pool in ((query, self._plain, self._plain_sorted),
                                     (marked, self._marked, self._marked_sorted)):
             if samples:
-                hits = process.extract(_sorted(text), pool, scorer=fuzz.ratio, limit=None)
-                rows.extend((value, samples[index], text) for _, value, index in hits)
-        rows.sort(key=lambda r: -r[0])
+                key = _sorted(text)
+                hits = process.extract(key, pool, scorer=fuzz.ratio, limit=None, score_cutoff=cutoff)
+                if len(hits) < FUZZY_PREFILTER:
+                    hits = process.extract(key, pool, scorer=fuzz.ratio, limit=FUZZY_PREFILTER)
+                pools.append([(value, samples[index], text) for _, value, index in hits])
+        rows = list(heapq.merge(*pools, key=lambda r: -r[0]))   # each pool comes sorted
         rescored = [(score(text, sample.marked, self._idf, self._idf_unknown, self._vocabulary[sample.intent]),
                      sample, text)
                     for _, sample, text in rows[:FUZZY_PREFILTER]]
-        evidence = self._evidence(f"{query} {marked}")
+        strongest = max(evidence.values(), default=0.0)
         best: dict[str, tuple[Candidate, _Sample]] = {}
-        for value, sample, _ in sorted(rescored, key=lambda r: -r[0]) + rows[FUZZY_PREFILTER:]:
+        top = -1.0
+        for n, (value, sample, _) in enumerate(sorted(rescored, key=lambda r: -r[0]) + rows[FUZZY_PREFILTER:]):
+            if limit == 1 and n >= len(rescored) and \
+                    (1 - EVIDENCE_WEIGHT) * value + EVIDENCE_WEIGHT * strongest < top:
+                break   # rows only get worse from here: none can beat the best intent
             if sample.intent not in best:
                 blended = (1 - EVIDENCE_WEIGHT) * value + EVIDENCE_WEIGHT * evidence.get(sample.intent, 0.0)
                 best[sample.intent] = (Candidate(sample.intent, round(blended, 2), sample.text), sample)
+                top = max(top, blended)
         ranked = sorted(best.values(), key=lambda c: -c[0].score)
         return ranked[:limit] if limit else ranked
 

@@ -13,7 +13,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["Tokens", "tokenize", "normalize"]
+__all__ = ["Tokens", "tokenize", "normalize", "clause_starts", "first_person", "direct_question", "confirm_question",
+           "strip_hedges", "rewrite", "CONFIRM_TAILS"]
 
 # Whole-word contractions, including the apostrophe-less spellings people type.
 # Ambiguous ones ("its", "wont", "well", "id", "were") are deliberately absent.
@@ -183,3 +184,133 @@ def tokenize(text: str) -> Tokens:
 def normalize(text: str) -> str:
     """Canonical form of text as one space-separated string."""
     return tokenize(text).text
+
+
+# --- how people wrap a question ------------------------------------------------
+# Alexa's statistical NLU generalises from the samples to lead-ins ("so my wife
+# keeps asking me ..."), caregiver forms ("does he need ...") and indirect
+# questions ("what a psa test is"). The simulator matches by exact samples and
+# fuzzy scores, so it rewrites the input into the forms the samples use. These
+# rewrites only ever add readings: the words as said are always tried first.
+
+# Clause punctuation in typed input (ASR output has none; conjunctions below do the work there).
+_CLAUSE_BREAK = re.compile(r"[?!,;:\u2026]+|\.(?=\s|$)|\s[-\u2013\u2014]+\s")
+# Words that open a new clause: a question may start after them.
+CONJUNCTIONS = frozenset("and but so because cause though anyway also then".split())
+# Words a direct question starts with.
+QUESTION_WORDS = frozenset(
+    "what whats why how where when who which is are am can could does do did should will would "
+    "has have tell explain define any".split())
+# Discourse openers dropped at the start of a reading ("so", "okay", "hey").
+OPENERS = frozenset("so well ok right hey hi hello oh and but now alright listen look anyway yeah "
+                    "quick question basically honestly".split())
+# Hedges dropped anywhere: they carry no topic ("what actually causes ...").
+HEDGES = frozenset("actually really exactly just basically even like kinda literally".split())
+# People a caregiver asks for; "my husband's back" reads as "my back".
+RELATIONS = frozenset(
+    "husband dad father son brother partner grandfather grandpa granddad uncle friend boyfriend "
+    "stepdad stepfather nephew cousin papa pop".split())
+_AGREE = {"has": "have", "is": "am", "does": "do", "was": "was", "needs": "need", "wants": "want",
+          "gets": "get", "feels": "feel", "hurts": "hurt", "keeps": "keep"}
+# Indirect questions keep the verb last: "what a psa test is" -> "what is a psa test".
+_WH = frozenset("what where why how when who which".split())
+_AUX = frozenset("is are can could does do did should will would has have might may".split())
+_THIRD_PERSON_VERBS = {"means": "mean", "works": "work", "spreads": "spread", "happens": "happen",
+                       "helps": "help", "hurts": "hurt", "causes": "cause", "does": "do", "goes": "go"}
+
+
+def clause_starts(text: str) -> frozenset[int]:
+    """Canonical token indices where typed punctuation opened a new clause."""
+    counts, count = [], 0
+    for piece in _CLAUSE_BREAK.split(text):
+        count += len(tokenize(piece).canon)
+        counts.append(count)
+    return frozenset(c for c in counts if 0 < c < count)
+
+
+def rewrite(tokens: Tokens, canon: list[str], origin: list[int]) -> Tokens:
+    """New canonical words, each keeping the surface words of the token it came from."""
+    return Tokens(tuple(canon), tuple(tokens.spans[i] for i in origin), tokens.surface)
+
+
+def first_person(tokens: Tokens) -> Tokens:
+    """Caregiver and third-person forms as the first person the samples mostly use.
+
+    "does he need a bone scan" -> "do i need a bone scan", "my husbands back" -> "my back",
+    "my dad has back pain" -> "i have back pain".
+    """
+    words, origin = list(tokens.canon), list(range(len(tokens.canon)))
+    out: list[str] = []
+    kept: list[int] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if word in ("my", "our") and nxt.endswith("s") and nxt[:-1] in RELATIONS:
+            out.append("my"); kept.append(i); i += 2                       # noqa: E702
+            continue
+        subject = word == "he" or (word in ("my", "our") and nxt in RELATIONS)
+        if subject:
+            if out and out[-1] in _AGREE and out[-1] != "was":
+                out[-1] = _AGREE[out[-1]]
+            out.append("i")
+            kept.append(i)
+            i += 1 if word == "he" else 2
+            if word != "he" and words[i:i + 2] == ["in", "law"]:   # "my father in law has ..."
+                i += 2
+            if i < len(words) and words[i] in _AGREE:
+                out.append(_AGREE[words[i]]); kept.append(i); i += 1         # noqa: E702
+            continue
+        out.append({"his": "my", "him": "me", "himself": "myself"}.get(word, word))
+        kept.append(i)
+        i += 1
+    if out == words:
+        return tokens
+    return rewrite(tokens, out, [origin[k] for k in kept])
+
+
+def direct_question(tokens: Tokens) -> Tokens:
+    """Indirect questions in the direct word order of the samples.
+
+    "what a psa test is" -> "what is a psa test"; "what zometa means" -> "what does zometa mean";
+    "if back pain can be cancer" -> "can back pain be cancer".
+    """
+    words = list(tokens.canon)
+    index = list(range(len(words)))
+    if len(words) >= 3 and words[0] in _WH and words[1] not in _AUX and words[1] not in _THIRD_PERSON_VERBS:
+        last = words[-1]
+        if last in ("is", "are"):
+            return rewrite(tokens, [words[0], last, *words[1:-1]], [0, len(words) - 1, *index[1:-1]])
+        if last in _THIRD_PERSON_VERBS:
+            return rewrite(tokens, [words[0], "does", *words[1:-1], _THIRD_PERSON_VERBS[last]],
+                           [0, len(words) - 1, *index[1:-1], len(words) - 1])
+    if len(words) >= 3 and words[0] in ("if", "whether"):
+        for k in range(2, len(words)):
+            if words[k] in _AUX:
+                return rewrite(tokens, [words[k], *words[1:k], *words[k + 1:]], [k, *index[1:k], *index[k + 1:]])
+    return tokens
+
+
+CONFIRM_TAILS = (("is", "that", "right"), ("is", "that", "true"), ("is", "it", "true"), ("right",), ("true",))
+
+
+def confirm_question(tokens: Tokens) -> Tokens:
+    """A statement checked at the end as the samples ask it: "psa is a protein is that right" ->
+    "is it true psa is a protein"."""
+    words = tokens.canon
+    for tail in CONFIRM_TAILS:
+        n = len(tail)
+        if len(words) > n + 1 and words[-n:] == tail and words[0] not in _WH and words[0] not in _AUX:
+            index = list(range(len(words) - n))
+            return rewrite(tokens, ["is", "it", "true", *words[:-n]], [len(words) - n] * 3 + index)
+    return tokens
+
+
+def strip_hedges(tokens: Tokens) -> Tokens:
+    """Drop openers at the start ("so okay ...") and hedges anywhere ("actually")."""
+    keep = [i for i, w in enumerate(tokens.canon) if w not in HEDGES]
+    while len(keep) > 1 and tokens.canon[keep[0]] in OPENERS:
+        keep.pop(0)
+    if len(keep) == len(tokens.canon) or not keep:
+        return tokens
+    return rewrite(tokens, [tokens.canon[i] for i in keep], keep)

@@ -96,6 +96,19 @@ class Term:
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    """Questions that point back ("how common is that") at the topic the listener is on.
+
+    ``topics`` maps a current topic to the topic that answers this kind of
+    question about it; a topic not listed gets its own longer answer.
+    """
+
+    intent: str
+    samples: tuple[str, ...]
+    topics: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class LocaleInfo:
     """What differs by country: the emergency number and department, the crisis line.
 
@@ -153,6 +166,12 @@ class Content:
         # they tune Alexa's out-of-domain model (near misses that must not match).
         self.builtin_samples: Mapping[str, tuple[str, ...]] = MappingProxyType(
             {name: tuple(samples) for name, samples in raw.get("builtin_samples", {}).items()})
+        self.follow_ups: tuple[FollowUp, ...] = tuple(
+            FollowUp(f["intent"], tuple(f["samples"]), MappingProxyType(dict(f.get("topics", {}))))
+            for f in raw.get("follow_ups", []))
+        personal = raw.get("personal", {"intent": "PersonalQuestionIntent", "samples": []})
+        self.personal_intent: str = personal["intent"]
+        self.personal_samples: tuple[str, ...] = tuple(personal["samples"])
         self.locales: Mapping[str, LocaleInfo] = MappingProxyType(
             {k: LocaleInfo(**v) for k, v in raw["locales"].items()})
 
@@ -198,7 +217,12 @@ class Content:
     def all_intents(self) -> tuple[str, ...]:
         """Every intent the models declare, in model order."""
         return (*(t.intent for t in self.topics), self.glossary_intent,
-                *self.utility_intents, *self.builtin_intents)
+                *self.utility_intents, *(f.intent for f in self.follow_ups), self.personal_intent,
+                *self.builtin_intents)
+
+    @cached_property
+    def follow_up_by_intent(self) -> Mapping[str, FollowUp]:
+        return MappingProxyType({f.intent: f for f in self.follow_ups})
 
 
 def load(path: Path = CONTENT_PATH) -> Content:

@@ -289,6 +289,34 @@ class NormalSpeedIntentHandler(IntentHandler):
         return render(handler_input, replies.ask("normal_speed", None, previous_speech(handler_input)))
 
 
+class FollowUpIntentHandler(IntentHandler):
+    """ "How common is that?", "how often do they give it?": answered from the session's topic.
+
+    Alexa sends no words, only which kind of follow-up it was; the topic the
+    listener is on decides the answer. With no topic there is nothing to point
+    back to, so the skill asks for the whole question rather than guess.
+    """
+
+    intents = tuple(CONTENT.follow_up_by_intent)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        topic = CONTENT.topic_by_id.get(session_attributes(handler_input).get(TOPIC))
+        if topic is None:
+            return render(handler_input, replies.ask("follow_up_without_topic", "ask_again",
+                                                     previous_speech(handler_input)))
+        return render(handler_input, replies.follow_up(CONTENT.follow_up_by_intent[intent_name(handler_input)], topic,
+                                                       previous_speech(handler_input)))
+
+
+class PersonalQuestionIntentHandler(IntentHandler):
+    """ "Do I have cancer?", "what's my PSA result?": the skill cannot know; the doctor can."""
+
+    intents = (CONTENT.personal_intent,)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return render(handler_input, replies.ask("personal", "personal_reprompt", previous_speech(handler_input)))
+
+
 class HelpIntentHandler(IntentHandler):
     intents = ("AMAZON.HelpIntent",)
 
@@ -406,6 +434,8 @@ REQUEST_HANDLERS: tuple[AbstractRequestHandler, ...] = (
     RepeatIntentHandler(),
     SlowerIntentHandler(),
     NormalSpeedIntentHandler(),
+    FollowUpIntentHandler(),
+    PersonalQuestionIntentHandler(),
     HelpIntentHandler(),
     StartOverIntentHandler(),
     GoodbyeIntentHandler(),

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .content import CONTENT, Content, Lines, Term, Topic, ends_with_doctor, text
+from .content import CONTENT, Content, FollowUp, Lines, Term, Topic, ends_with_doctor, text
 from .speech import join, to_ssml, with_pause
 
 
@@ -138,6 +138,12 @@ def topic_more(topic: Topic, previous: str = "", content: Content = CONTENT) -> 
     """The longer answer, for "tell me more"."""
     return _answer(topic.more_lines, topic.doctor, topic.index + 1, f"{topic.title}: more detail",
                    content.topic_by_id[topic.next], topic.id, previous, content)
+
+
+def follow_up(kind: FollowUp, topic: Topic, previous: str = "", content: Content = CONTENT) -> Reply:
+    """A question pointing back at the current topic: the topic that answers it, else the longer answer."""
+    target = content.topic_by_id.get(kind.topics.get(topic.id, ""))
+    return topic_answer(target, previous, content) if target else topic_more(topic, previous, content)
 
 
 def term_answer(term: Term, previous: str = "", content: Content = CONTENT) -> Reply:

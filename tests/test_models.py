@@ -14,6 +14,7 @@ import pytest
 
 from skill.content import CONTENT
 from skill.handlers import handled_intents
+from deploy.lint import conflicts, fills, lint
 from deploy.models import MODELS_DIR, build_model, stale_models
 from testkit.envelopes import LOCALES
 
@@ -110,3 +111,37 @@ def test_slot_types_have_values_ids_and_synonyms(model):
             assert value["name"]["value"] and value["name"]["synonyms"]
         phrases = Counter(p for v in slot_type["values"] for p in (v["name"]["value"], *v["name"]["synonyms"]))
         assert [p for p, n in phrases.items() if n > 1] == []
+
+
+def test_the_model_passes_alexas_build_rules(model):
+    """Zero utterance conflicts, spoken-text samples, declared slots, a valid invocation name."""
+    assert lint({"interactionModel": {"languageModel": model}}) == []
+
+
+def test_the_lint_finds_each_kind_of_conflict_and_build_error():
+    types = [{"name": "TERM", "values": [{"id": "PSA", "name": {"value": "psa", "synonyms": ["p s a"]}}]}]
+    model = {"invocationName": "open back pain", "types": types, "intents": [
+        {"name": "PsaIntent", "samples": ["what is p s a", "tell me about psa", "psa two"]},
+        {"name": "GlossaryIntent", "slots": [{"name": "term", "type": "TERM"}],
+         "samples": ["what is {term}", "{term} please", "define {thing}"]},
+        {"name": "OtherIntent", "slots": [{"name": "term", "type": "TERM"}],
+         "samples": ["tell me about psa", "{term} please", "Psa 2"]},
+    ]}
+    problems = "\n".join(lint({"interactionModel": {"languageModel": model}}))
+    assert "PsaIntent sample 'what is p s a' equals GlossaryIntent" in problems       # slot-filled synonym
+    assert "'tell me about psa' is listed in PsaIntent and OtherIntent" in problems   # literal twice
+    assert "'psa please' fills samples of GlossaryIntent, OtherIntent" in problems     # two slotted samples
+    assert "has digits" in problems and "undeclared slot {thing}" in problems
+    assert "launch word" in problems
+    clean = {"invocationName": "back pain guide", "types": types,
+             "intents": [{"name": "A", "samples": ["what is psa test"]},
+                         model["intents"][1] | {"samples": ["what is {term}"]}]}
+    assert lint({"interactionModel": {"languageModel": clean}}) == []
+
+
+def test_slot_fills_cover_every_value_and_synonym():
+    values = {"TERM": ["psa", "p s a", "zometa"]}
+    assert sorted(fills("what is {term}", {"term": "TERM"}, values)) == [
+        "what is p s a", "what is psa", "what is zometa"]
+    assert list(fills("how many {n}", {"n": "AMAZON.NUMBER"}, values)) == []
+    assert conflicts({"intents": [], "types": []}) == []

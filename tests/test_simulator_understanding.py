@@ -1,0 +1,99 @@
+"""How the simulator reads people as they really talk: lead-ins, caregivers, indirect and misheard words.
+
+A small inline model, so each behaviour is shown on its own; the skill's own
+models are measured in tests/test_nlu_natural.py.
+"""
+from __future__ import annotations
+
+import pytest
+
+from simulator.nlu import InteractionModel
+from simulator.normalize import clause_starts, direct_question, first_person, strip_hedges, tokenize
+
+MODEL = {"interactionModel": {"languageModel": {
+    "invocationName": "garden guide",
+    "intents": [
+        {"name": "WaterIntent", "samples": ["how often should i water my roses", "how much water do roses need",
+                                            "when should i water my plants", "do i need to water my roses"]},
+        {"name": "PruneIntent", "samples": ["when do i prune roses", "how do i prune my roses",
+                                            "should i cut back my roses in winter"]},
+        {"name": "FollowUpIntent", "samples": ["what does that mean", "how does it work", "why is that"]},
+        {"name": "DefineIntent", "slots": [{"name": "word", "type": "GARDEN_WORD"}],
+         "samples": ["what is {word}", "what does {word} mean", "{word}"]},
+        {"name": "AMAZON.HelpIntent", "samples": []},
+        {"name": "AMAZON.FallbackIntent", "samples": []},
+    ],
+    "types": [{"name": "GARDEN_WORD", "values": [
+        {"id": "MULCH", "name": {"value": "mulch", "synonyms": ["mulching"]}},
+        {"id": "APHID", "name": {"value": "aphid", "synonyms": ["aphids", "a fid"]}},
+        {"id": "COMPOST", "name": {"value": "compost", "synonyms": ["compost heap"]}},
+    ]}],
+}}}
+
+
+@pytest.fixture(scope="module")
+def model() -> InteractionModel:
+    return InteractionModel(MODEL)
+
+
+def test_a_lead_in_does_not_hide_the_question(model):
+    said = "so i've been out in the yard all morning and my neighbour keeps asking me when do i prune roses"
+    result = model.resolve(said)
+    assert (result.intent, result.kind) == ("PruneIntent", "exact")
+
+
+def test_an_aside_after_the_question_is_dropped(model):
+    result = model.resolve("what is mulch my neighbour swears by it")
+    assert result.intent == "DefineIntent" and result.slots["word"]["value"] == "mulch"
+
+
+def test_typed_punctuation_splits_clauses(model):
+    assert clause_starts("i need help, when do i prune roses?") == frozenset({3})
+    assert model.resolve("right, okay. when do i prune roses").intent == "PruneIntent"
+
+
+def test_a_pointing_question_inside_a_longer_one_keeps_its_topic_words(model):
+    """ "my roses need mulch, what does that mean": the topic is in the utterance, not the session."""
+    result = model.resolve("my roses are covered in aphids what does that mean")
+    assert result.intent != "FollowUpIntent"
+    assert model.resolve("what does that mean").intent == "FollowUpIntent"
+
+
+def test_caregiver_and_third_person_forms_read_as_the_first_person(model):
+    assert first_person(tokenize("does he need to water his roses")).text == "do i need to water my roses"
+    assert first_person(tokenize("my husband's roses")).text == "my roses"
+    assert first_person(tokenize("my dad has roses")).text == "i have roses"
+    assert model.resolve("does he need to water his roses").intent == "WaterIntent"
+
+
+def test_indirect_questions_take_the_direct_word_order(model):
+    assert direct_question(tokenize("what mulch is")).text == "what is mulch"
+    assert direct_question(tokenize("what mulch means")).text == "what does mulch mean"
+    assert direct_question(tokenize("if i should water my roses")).text == "should i water my roses"
+    assert model.resolve("my daughter wants to know what mulch is").slots["word"]["value"] == "mulch"
+
+
+def test_hedges_and_openers_are_dropped():
+    assert strip_hedges(tokenize("so okay what actually is mulch")).text == "what is mulch"
+    assert strip_hedges(tokenize("ok")).text == "ok"
+
+
+def test_misheard_spellings_become_the_slot_value_and_keep_what_was_said(model):
+    result = model.resolve("what is a fid")
+    slot = result.slots["word"]
+    assert slot["value"] == "a fid"
+    assert slot["resolutions"]["resolutionsPerAuthority"][0]["values"][0]["value"]["id"] == "APHID"
+
+
+def test_split_and_misspelled_words_are_joined_to_the_models_words(model):
+    result = model.resolve("what is com post")
+    assert result.slots["word"]["resolutions"]["resolutionsPerAuthority"][0]["values"][0]["value"]["id"] == "COMPOST"
+    assert result.slots["word"]["value"] == "com post"
+    assert model.resolve("when do i prunne roses").intent == "PruneIntent"
+
+
+def test_a_bare_slot_value_is_understood_but_unknown_words_are_not(model):
+    assert model.resolve("mulch").intent == "DefineIntent"
+    assert model.resolve("play some jazz").intent == "AMAZON.FallbackIntent"
+    assert model.resolve("so my car broke down and the mechanic wants to know what is the weather").intent \
+        == "AMAZON.FallbackIntent"
