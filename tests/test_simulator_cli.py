@@ -28,7 +28,7 @@ from simulator import cli
 from simulator import envelopes as env
 from simulator.client import RECORD_KEYS, Conversation, HttpTarget, InProcessTarget, TargetError
 from simulator.nlu import InteractionModel
-from simulator.ssml import to_espeak, to_plain
+from simulator.ssml import break_ms, pace, rate_percent, to_espeak, to_plain, to_segments
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "mini_model.json"
@@ -449,3 +449,37 @@ def test_espeak_reads_markup_not_tags(tmp_path: Path) -> None:
     speak(markup(None, "hello"), "en-US", wav=bare)
     # Tags read aloud would make the tagged file several times longer.
     assert tagged.stat().st_size < 2 * bare.stat().st_size
+
+
+def test_ssml_to_browser_segments() -> None:
+    ssml = ('<speak><prosody rate="85%"><say-as interpret-as="characters">PSA</say-as> &amp; '
+            '<say-as interpret-as="telephone">9-1-1</say-as>, <sub alias="doctor">Dr.</sub> now. '
+            '<break time="1.5s"/><break strength="weak"/>Then <prosody rate="x-slow">slowly</prosody> on.'
+            '</prosody><break time="300ms"/></speak>')
+    assert to_segments(ssml) == [
+        {"text": "P S A & 9 1 1, doctor now.", "rate": 0.85, "pause_ms": 0},
+        {"text": "Then", "rate": 0.85, "pause_ms": 1750},
+        {"text": "slowly", "rate": 0.5, "pause_ms": 0},
+        {"text": "on.", "rate": 0.85, "pause_ms": 0},
+    ]   # a trailing pause is dropped: nothing follows it
+    assert to_segments(None) == [] and to_segments("<speak></speak>") == []
+    assert to_segments("<speak>plain</speak>") == [{"text": "plain", "rate": 1.0, "pause_ms": 0}]
+
+
+@pytest.mark.parametrize("ssml, percent", [
+    ('<speak><prosody rate="85%">x</prosody></speak>', 85),
+    ('<speak> <prosody rate="slow">x</prosody></speak>', 75),
+    ('<speak>x <prosody rate="50%">y</prosody></speak>', 100),   # only part of it: the pace is normal
+    ('<speak><prosody volume="loud">x</prosody></speak>', 100),
+    ('<speak><prosody rate="fastest">x</prosody></speak>', 100),
+    ("<speak>x</speak>", 100),
+    (None, 100),
+])
+def test_pace_of_a_reply(ssml: str | None, percent: int) -> None:
+    assert pace(ssml) == percent
+
+
+def test_rates_and_breaks() -> None:
+    assert [rate_percent(v) for v in ("85%", "x-fast", "", None, "12 %")] == [85, 150, 100, 100, 100]
+    assert [break_ms(a) for a in ({"time": "250ms"}, {"time": "2s"}, {"time": "60s"}, {"strength": "strong"},
+                                  {}, {"time": "soon"})] == [250, 2000, 10000, 750, 400, 400]

@@ -3,8 +3,9 @@
 Development only: simulator.devserver mounts this blueprint on the development webhook;
 production never imports it.  ``GET /`` serves the page; ``POST
 /simulator/turn`` takes ``{"utterance", "locale", "session"}`` and answers the
-turn record (``client.RECORD_KEYS``) plus ``request``, ``response``, ``notes``
-and ``session``.  The server keeps no conversation memory: ``session`` is the
+turn record (``client.RECORD_KEYS``) plus ``request``, ``response``, ``notes``,
+``session`` and ``view`` (how the page shows and speaks the reply, see
+``page_view``).  The server keeps no conversation memory: ``session`` is the
 state from ``Conversation.state()`` (user, device, session id, new-flag,
 attributes) and the page sends it back with the next utterance, the way Alexa
 carries session attributes.
@@ -19,10 +20,13 @@ from typing import Any, Callable
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from ..client import REPO_ROOT, Conversation, InProcessTarget, TargetError
-from ..nlu import InteractionModel
+from skill.replies import emergency
 
-__all__ = ["DEFAULT_LOCALE", "MAX_UTTERANCE", "MODEL_DIR", "create_blueprint", "load_model"]
+from ..client import REPO_ROOT, Conversation, InProcessTarget, TargetError, Turn
+from ..nlu import InteractionModel
+from ..ssml import pace, to_plain, to_segments
+
+__all__ = ["DEFAULT_LOCALE", "MAX_UTTERANCE", "MODEL_DIR", "create_blueprint", "load_model", "page_view"]
 
 MODEL_DIR = REPO_ROOT / "interaction_model"
 DEFAULT_LOCALE = "en-US"
@@ -36,6 +40,22 @@ PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; connect
 def load_model(path: Path) -> InteractionModel:
     """Each model file is compiled once per process."""
     return InteractionModel.load(path)
+
+
+def page_view(turn: Turn, locale: str) -> dict[str, Any]:
+    """How the page shows and speaks a reply.
+
+    ``text``: the words to read, as written (the emergency reply's number in
+    digits, as its card has it, where speech spells it out); ``urgent``: the
+    skill's emergency reply, which the page announces as an alert; ``pace``:
+    percent of normal speed; ``speak``: browser utterances from the SSML
+    (``ssml.to_segments``), so "say that slower" is slower in the page too.
+    """
+    alarm = emergency(locale)
+    urgent = bool(turn.speech) and turn.speech == to_plain(alarm.speech)
+    text = alarm.card.content if urgent and alarm.card else turn.speech
+    speak = to_segments(turn.ssml) or ([{"text": turn.speech, "rate": 1.0, "pause_ms": 0}] if turn.speech else [])
+    return {"text": text, "urgent": urgent, "pace": pace(turn.ssml) if turn.speech else None, "speak": speak}
 
 
 def _locales(model_dir: Path) -> tuple[str, ...]:
@@ -101,6 +121,7 @@ def create_blueprint(invoke: Callable[[dict[str, Any]], dict[str, Any]], *, skil
         except TargetError as exc:   # the skill failed, not the caller
             return jsonify(error=str(exc)), 502
         return jsonify({**said.record(), "request": said.request, "response": said.response,
-                        "notes": said.notes, "session": conversation.state()}), 200
+                        "notes": said.notes, "session": conversation.state(),
+                        "view": page_view(said, locale)}), 200
 
     return blueprint
