@@ -22,13 +22,12 @@ from flask import Blueprint, Response, jsonify, render_template, request
 
 from skill.replies import emergency
 
-from ..client import REPO_ROOT, Conversation, InProcessTarget, TargetError, Turn
+from ..client import MODEL_DIR, Conversation, InProcessTarget, TargetError, Turn, model_locales
 from ..nlu import InteractionModel
 from ..ssml import pace, to_plain, to_segments
 
 __all__ = ["DEFAULT_LOCALE", "MAX_UTTERANCE", "MODEL_DIR", "create_blueprint", "load_model", "page_view"]
 
-MODEL_DIR = REPO_ROOT / "interaction_model"
 DEFAULT_LOCALE = "en-US"
 MAX_UTTERANCE = 500
 # The page loads only its own files and talks only to its own server.
@@ -59,8 +58,7 @@ def page_view(turn: Turn, locale: str) -> dict[str, Any]:
 
 
 def _locales(model_dir: Path) -> tuple[str, ...]:
-    found = sorted(path.stem for path in model_dir.glob("*.json"))
-    return tuple(sorted(found, key=lambda locale: locale != DEFAULT_LOCALE))
+    return tuple(sorted(model_locales(model_dir), key=lambda locale: locale != DEFAULT_LOCALE))
 
 
 class _Refused(Exception):
