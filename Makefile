@@ -14,14 +14,17 @@ STAMP     := $(VENV)/.installed-dev
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
-	$(PYTHON) -m venv $(VENV)
+	@echo "Creating $(VENV) (first run only)"
+	@$(PYTHON) -m venv $(VENV)
 
 $(RUN_STAMP): requirements.txt requirements-run.txt | $(BIN)/python
-	$(PIP) -r requirements-run.txt
+	@echo "Installing the runtime set (requirements-run.txt) into $(VENV)"
+	@$(PIP) -r requirements-run.txt
 	@touch $@
 
 $(STAMP): $(RUN_STAMP) requirements-dev.txt
-	$(PIP) -r requirements-dev.txt
+	@echo "Adding the dev set (requirements-dev.txt) to $(VENV)"
+	@$(PIP) -r requirements-dev.txt
 	@touch $@
 
 ## Runtime set only: what `make run` and `make ask` need.
