@@ -1,12 +1,13 @@
 # Everything a developer needs, from a fresh clone with only Python 3.11+ present.
 # Two install levels in one venv: `make run`/`make ask` install only the
 # runtime set (requirements-run.txt, small and quick); `make test` and the
-# other targets add the dev set (requirements-dev.txt) on top.
+# other targets add the dev set (requirements-dev.txt) on top. --no-compile:
+# Python compiles only the modules it imports, on first use, which is quicker.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
-PIP    := $(BIN)/python -m pip install -q --disable-pip-version-check
+PIP    := $(BIN)/python -m pip install -q --disable-pip-version-check --no-compile
 RUN_STAMP := $(VENV)/.installed-run
 STAMP     := $(VENV)/.installed-dev
 
