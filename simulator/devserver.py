@@ -38,7 +38,7 @@ def banner(base: str) -> str:
             f"  Talk to it:  open {base}/ in a browser\n"
             f"  Or ask here: make ask Q=\"what is psa\"\n"
             f"  For tools:   POST Alexa request envelopes to {base}/alexa\n"
-            f"  Not for the internet: requests are not verified; keep it on your own machine. "
+            f"  Not for the internet: requests are not verified, so keep it on 127.0.0.1. "
             f"Ctrl-C stops it.\n")
 
 
