@@ -1,26 +1,42 @@
 # Everything a developer needs, from a fresh clone with only Python 3.11+ present.
+# Two install levels in one venv: `make run`/`make ask` install only the
+# runtime set (requirements-run.txt, small and quick); `make test` and the
+# other targets add the dev set (requirements-dev.txt) on top. --no-compile:
+# Python compiles only the modules it imports, on first use, which is quicker.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
-STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/python -m pip install -q --disable-pip-version-check --no-compile
+RUN_STAMP := $(VENV)/.installed-run
+STAMP     := $(VENV)/.installed-dev
 
-.PHONY: install run serve test models ask bench bench-load clean
+.PHONY: install install-run run serve test models ask bench bench-load clean screenshots
 
 $(BIN)/python:
-	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
+	@echo "Creating $(VENV) (first run only)"
+	@$(PYTHON) -m venv $(VENV)
 
-$(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/python -m pip install -q -r requirements-dev.txt
-	touch $@
+$(RUN_STAMP): requirements.txt requirements-run.txt | $(BIN)/python
+	@echo "Installing the runtime set (requirements-run.txt) into $(VENV)"
+	@$(PIP) -r requirements-run.txt
+	@touch $@
 
+$(STAMP): $(RUN_STAMP) requirements-dev.txt
+	@echo "Adding the dev set (requirements-dev.txt) to $(VENV)"
+	@$(PIP) -r requirements-dev.txt
+	@touch $@
+
+## Runtime set only: what `make run` and `make ask` need.
+install-run: $(RUN_STAMP)
+
+## Runtime plus dev set: tests, benchmarks, packaging.
 install: $(STAMP)
 
-## Development server on 127.0.0.1:$(PORT), no request verification.
-run: install
-	$(BIN)/python -m simulator.devserver --host 127.0.0.1 --port $(PORT)
+## Development server on 127.0.0.1:$(PORT) with the browser page at /; no request verification.
+run: install-run
+	@$(BIN)/python -m simulator.devserver --host 127.0.0.1 --port $(PORT)
 
 ## Production webhook under gunicorn: verifies every request; needs SKILL_ID.
 serve: install
@@ -31,8 +47,8 @@ test: install
 	$(BIN)/ruff check . && $(BIN)/python -m pytest -q
 
 ## One-shot question through the local simulator: make ask Q="what is psa"
-ask: install
-	$(BIN)/python -m simulator --one-shot "$(Q)"
+ask: install-run
+	@$(BIN)/python -m simulator --one-shot "$(Q)"
 
 ## Regenerate interaction_model/*.json from skill/content.json.
 models: install
@@ -56,5 +72,11 @@ package: install
 
 .PHONY: skill-package package
 
+## Screenshots of the page for the README (docs/screenshots/*.png), taken in Debian's chromium.
+screenshots: install
+	$(BIN)/python -m simulator.web.screenshots docs/screenshots
+
+## Everything the build and the tests make: venv, build/, dist/, caches, npm packages of the interop test.
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .hypothesis
+	rm -rf $(VENV) build dist .pytest_cache .hypothesis tests/interop/node_modules
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

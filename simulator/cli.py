@@ -17,17 +17,19 @@ from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from .alexa_api import AlexaApi, parse_status
-from .client import REPO_ROOT, Conversation, HttpTarget, InProcessTarget, TargetError, Turn, load_handler
+from .client import (MODEL_DIR, Conversation, HttpTarget, InProcessTarget, TargetError, Turn, endpoint_url,
+                     load_handler, match_locale, model_locales)
 from .consent import PERMISSION_STATES, AlexaSide
 from .invocation import parse_invocation
 from .nlu import FUZZY_THRESHOLD, InteractionModel, ModelError
 from .speech import SpeechError, find_espeak, markup, speak
+from .ssml import pace
 
 HISTORY_FILE = Path.home() / ".alexa_simulator_history"
 COMMANDS = {
     ".help": "list these commands",
     ".json": "toggle showing the raw request and response",
-    ".quit": "leave (also .exit, Ctrl-D)",
+    ".quit": "leave (also .exit, Ctrl-D; Ctrl-C clears the line)",
     ".launch": "send a LaunchRequest in a new session",
     ".end": "end the session (SessionEndedRequest USER_INITIATED)",
     ".silence": "say nothing: Alexa reprompts, then ends the session",
@@ -94,6 +96,7 @@ class _Printer:
         self.out, self.err, self.args = out, err, args
         self.raw = False
         self.count = 0
+        self.pace = 100   # percent of normal speed of the last reply
         color = hasattr(out, "isatty") and out.isatty() and "NO_COLOR" not in os.environ
         self.dim = (lambda s: f"\033[2m{s}\033[0m") if color else (lambda s: s)
 
@@ -119,6 +122,9 @@ class _Printer:
             p(self.dim(json.dumps(turn.response, indent=2)))
         if turn.speech:
             p(f"Alexa: {turn.speech}")
+            if pace(turn.ssml) != self.pace:
+                self.pace = pace(turn.ssml)
+                p(self.dim(f"  [pace changed: speaking at {self.pace}%]"))
         if turn.reprompt:
             p(self.dim(f"  (reprompt: {turn.reprompt})"))
         for reminder in turn.reminders:
@@ -137,7 +143,14 @@ class _Printer:
         try:
             speak(markup(turn.ssml, turn.speech), self.args.locale, wav=wav)
         except SpeechError as exc:
-            print(f"error: {exc}", file=self.err)
+            if wav is None:   # say it once, with the way out, then stop trying
+                self.args.speak = False
+                print(f"error: {exc} To hear the answers, write them to files with --wav DIR.", file=self.err)
+            else:
+                print(f"error: {exc}", file=self.err)
+            return
+        if wav is not None:   # stdout stays JSON lines under --json
+            print(self.dim(f"  [wrote {wav}]"), file=self.err if self.args.json else self.out, flush=True)
 
     def why(self, model: InteractionModel, text: str) -> None:
         resolution = model.resolve(text)
@@ -229,15 +242,18 @@ def _interactive(conv: Conversation, printer: _Printer) -> int:
             pass
         readline.set_history_length(1000)
     print(f"Alexa simulator: skill \"{conv.model.invocation_name}\" ({conv.locale}). "
-          f"Say \"open {conv.model.invocation_name}\" or ask a question; .help lists commands.",
+          f"Say \"open {conv.model.invocation_name}\" or ask a question; .help lists commands, Ctrl-D leaves.",
           file=printer.out)
     try:
         while True:
             try:
                 line = input("> ")
-            except (EOFError, KeyboardInterrupt):
+            except EOFError:   # Ctrl-D leaves
                 print(file=printer.out)
                 return 0
+            except KeyboardInterrupt:   # Ctrl-C drops what was typed, as a shell does
+                print(file=printer.out)
+                continue
             try:
                 if not _step(line, conv, printer, echo=False):
                     return 0
@@ -255,13 +271,23 @@ def _interactive(conv: Conversation, printer: _Printer) -> int:
                 pass
 
 
+def _locale(name: str, custom_model: bool) -> str:
+    """The locale as the models spell it; an unknown one lists those there are (any goes with --model)."""
+    known = model_locales()
+    found = match_locale(name, known)
+    if found or custom_model:
+        return found or name
+    raise ModelError(f"unknown locale {name!r}; use one of: {', '.join(known)} (or --model PATH)")
+
+
 def main(argv: list[str] | None = None, *, handler: Callable[[dict, Any], dict] | None = None,
          stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """Run the CLI; handler replaces the in-process skill (the test seam)."""
     out, err = stdout or sys.stdout, stderr or sys.stderr
     args = build_parser().parse_args(argv)
-    model_path = args.model or REPO_ROOT / "interaction_model" / f"{args.locale}.json"
     try:
+        args.locale = _locale(args.locale, custom_model=args.model is not None)
+        model_path = args.model or MODEL_DIR / f"{args.locale}.json"
         if args.speak or args.wav:
             find_espeak()
         if args.wav:
@@ -270,7 +296,10 @@ def main(argv: list[str] | None = None, *, handler: Callable[[dict, Any], dict] 
             raise ModelError(f"no interaction model at {model_path} (use --model PATH)")
         model = InteractionModel.load(model_path, threshold=args.threshold)
         if args.url:
-            target: Callable[[dict], dict] = HttpTarget(args.url)
+            url = endpoint_url(args.url)
+            if url != args.url.strip():
+                print(f"note: using --url {url}", file=err)
+            target: Callable[[dict], dict] = HttpTarget(url)
         else:
             target = InProcessTarget(handler or load_handler(args.handler))
     except (SpeechError, ModelError, TargetError, OSError) as exc:

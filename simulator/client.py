@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
 
 import requests
 
@@ -29,10 +30,12 @@ from .nlu import InteractionModel, Resolution
 
 __all__ = [
     "Conversation", "Turn", "TargetError", "InProcessTarget", "HttpTarget", "load_handler",
-    "REPO_ROOT", "RECORD_KEYS", "MAX_STATE_ID",
+    "REPO_ROOT", "MODEL_DIR", "RECORD_KEYS", "MAX_STATE_ID", "model_locales", "match_locale", "endpoint_url",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+MODEL_DIR = REPO_ROOT / "interaction_model"
+ENDPOINT_PATH = "/alexa"   # where the webhook takes requests
 RECORD_KEYS = ("utterance", "request_type", "intent", "slots", "speech", "ssml", "reprompt",
                "card", "end_session", "directives", "reminders")
 MAX_STATE_ID = 256   # longest user, device or session id restore() accepts
@@ -76,11 +79,34 @@ class InProcessTarget:
             raise TargetError(f"skill returned something that is not JSON: {exc}") from None
 
 
+def model_locales(model_dir: Path = MODEL_DIR) -> tuple[str, ...]:
+    """The locales that have an interaction model, sorted."""
+    return tuple(sorted(path.stem for path in model_dir.glob("*.json")))
+
+
+def match_locale(name: str, known: tuple[str, ...]) -> str | None:
+    """``name`` as spelled in ``known``, ignoring case and ``_`` for ``-`` (en-gb, en_GB -> en-GB)."""
+    wanted = name.strip().replace("_", "-").lower()
+    return next((locale for locale in known if locale.lower() == wanted), None)
+
+
+def endpoint_url(url: str) -> str:
+    """An endpoint URL with its scheme: ``localhost:5000/alexa`` becomes ``http://localhost:5000/alexa``."""
+    url = url.strip()
+    if "://" not in url:
+        url = "http://" + url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise TargetError(f"--url must be an http:// or https:// address, such as "
+                          f"http://127.0.0.1:5000{ENDPOINT_PATH}")
+    return url
+
+
 class HttpTarget:
     """POSTs the envelope as JSON to a running skill endpoint."""
 
     def __init__(self, url: str, timeout: float = 10.0) -> None:
-        self.url = url
+        self.url = endpoint_url(url)
         self.timeout = timeout
         self._http = requests.Session()
 
@@ -95,7 +121,8 @@ class HttpTarget:
             raise TargetError(f"request to {self.url} failed: {exc}") from None
         if reply.status_code != 200:
             body = " ".join(reply.text.split())[:200]
-            raise TargetError(f"{self.url} answered HTTP {reply.status_code} {reply.reason}: {body}")
+            raise TargetError(f"{self.url} answered HTTP {reply.status_code} {reply.reason}: {body}"
+                              f"{self._path_hint(reply.status_code)}")
         try:
             data = reply.json()
         except ValueError:
@@ -103,6 +130,13 @@ class HttpTarget:
         if not isinstance(data, dict):
             raise TargetError(f"{self.url} answered JSON that is not an object")
         return data
+
+    def _path_hint(self, status: int) -> str:
+        """A wrong path (404, or 405 from a page that takes no POST) names the endpoint's path."""
+        parts = urlsplit(self.url)
+        if status not in (404, 405) or parts.path.rstrip("/") == ENDPOINT_PATH:
+            return ""
+        return f" (the skill takes POST at {ENDPOINT_PATH}: try --url {parts.scheme}://{parts.netloc}{ENDPOINT_PATH})"
 
 
 def load_handler(spec: str = "lambda_handler:handler", root: Path = REPO_ROOT) -> Handler:

@@ -7,11 +7,15 @@ the page at ``GET /`` on top of it.
 from __future__ import annotations
 
 import argparse
+import errno
+import logging
 import os
-
-from typing import Any, Callable
+import socket
+import sys
+from typing import Any, Callable, TextIO
 
 from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from skill.appid import parse_skill_ids
 from skill.skill import invoke as invoke_skill
@@ -28,15 +32,69 @@ def create_dev_app(skill_ids: str | None = None,
     return app
 
 
-def main(argv: list[str] | None = None) -> None:
+def banner(base: str) -> str:
+    """What a newcomer needs first: where to talk to it, and that it is not for the internet."""
+    return (f"Development server is up.\n"
+            f"  Talk to it:  open {base}/ in a browser\n"
+            f"  Or ask here: make ask Q=\"what is psa\"\n"
+            f"  For tools:   POST Alexa request envelopes to {base}/alexa\n"
+            f"  Not for the internet: requests are not verified, so keep it on 127.0.0.1. "
+            f"Ctrl-C stops it.\n")
+
+
+def busy_port_message(port: int) -> str:
+    """A busy port names the fix (``PORT=``), not only the problem."""
+    return (f"error: port {port} is already in use (another `make run`?). "
+            f"Stop that program, or start on another port: make run PORT={port + 1}")
+
+
+def _not_ready(_environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+    return [b"starting\n"]
+
+
+def bind(host: str, port: int) -> BaseWSGIServer:
+    """Take the port before anything is printed, so a busy port is the first (and only) thing said.
+
+    The socket is bound here rather than by werkzeug, which prints its own advice
+    and exits on a busy port.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as http.server does
+        sock.bind((host, port))
+        sock.listen(128)
+        return make_server(host, port, _not_ready, threaded=True, fd=sock.fileno())
+
+
+def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     """``python -m simulator.devserver``: serve on loopback for local testing only."""
     parser = argparse.ArgumentParser(description="Development webhook and browser simulator for the skill.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
     args = parser.parse_args(argv)
+    try:
+        server = bind(args.host, args.port)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+            return 1
+        print(busy_port_message(args.port), file=sys.stderr)
+        return 1
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(banner(f"http://{host}:{server.socket.getsockname()[1]}"), file=out, flush=True)
     configure_logging()
-    create_dev_app(os.environ.get("SKILL_ID")).run(host=args.host, port=args.port)
+    # The app logs one line per request (webhook.app); werkzeug would log each a second time.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server.app = create_dev_app(os.environ.get("SKILL_ID"))
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("\nstopped", file=out)
+    finally:
+        server.server_close()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,6 +12,9 @@ from .ssml import to_espeak
 
 ESPEAK = "espeak-ng"
 INSTALL_HINT = "install it with: apt-get install espeak-ng"
+# espeak-ng exits 0 when it cannot open a sound device; ALSA's complaints on stderr are the only sign.
+_ALSA_PREFIX = re.compile(r"^ALSA lib \S+:\d+:\([^)]*\)\s*")
+_PLAYBACK_TROUBLE = re.compile(r"ALSA lib|audio|pcm|device|error", re.I)
 
 
 class SpeechError(RuntimeError):
@@ -51,3 +55,13 @@ def speak(text: str, locale: str, *, wav: Path | None = None, espeak: str | None
         raise SpeechError(f"espeak-ng failed: {exc}") from None
     if result.returncode != 0:
         raise SpeechError(f"espeak-ng failed: {' '.join(result.stderr.split())[:200]}")
+    if wav is None and _PLAYBACK_TROUBLE.search(result.stderr):
+        raise SpeechError(f"espeak-ng could not play the audio ({playback_problem(result.stderr)}); "
+                          f"is there a sound device?")
+
+
+def playback_problem(stderr: str) -> str:
+    """The telling line of espeak-ng's (ALSA's) complaint, without the source-file prefix."""
+    lines = [_ALSA_PREFIX.sub("", line).strip() for line in stderr.splitlines() if line.strip()]
+    telling = [line for line in lines if re.search(r"unknown pcm|cannot|no such device|refused", line, re.I)]
+    return (telling or lines or ["no details"])[0][:160]

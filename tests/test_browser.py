@@ -1,67 +1,63 @@
 """The simulator page in a real browser: Debian's chromium, driven by Playwright.
 
-The development webhook runs on a free loopback port in a thread; speech
-synthesis is stubbed so the test hears what the page would say.  Skips when
-/usr/bin/chromium is missing (CI installs it with apt; never `playwright install`).
+The development app runs on a free loopback port in a thread; speech
+synthesis is stubbed so the test hears what the page would say, at what rate
+and when. Positions are measured (bounding boxes), at desktop (1280x800) and
+phone (390x844) sizes. Skips when /usr/bin/chromium is missing (CI installs it
+with apt; never `playwright install`). The harness is shared with
+`make screenshots` (simulator/web/screenshots.py).
 """
 from __future__ import annotations
 
 import json
 import re
-import threading
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
+from simulator.web.screenshots import CHROMIUM, SIZES, SPEECH_STUB, chromium, dev_server
+
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (pip install -r requirements-dev.txt)")
 expect = sync_api.expect
 
-from werkzeug.serving import make_server  # noqa: E402
-
-from simulator.devserver import create_dev_app  # noqa: E402
-
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
-# Record what the page asks the browser to say instead of saying it.
-SPEECH_STUB = """
-window.__spoken = [];
-if (window.speechSynthesis) {
-  window.speechSynthesis.speak = (utterance) => window.__spoken.push([utterance.text, utterance.lang]);
-  window.speechSynthesis.cancel = () => {};
-}
-"""
 FOCUS = """() => {
   const el = document.activeElement;
   const style = getComputedStyle(el);
   return {id: el.id || el.tagName.toLowerCase(), outline: style.outlineStyle,
           width: parseFloat(style.outlineWidth)};
 }"""
+# WCAG contrast ratio between two computed colours ("rgb(r, g, b)").
+CONTRAST = """([a, b]) => {
+  const lum = (css) => {
+    const [r, g, bl] = css.match(/[\\d.]+/g).slice(0, 3).map(Number).map((v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}"""
+STYLE = "(el, prop) => getComputedStyle(el)[prop]"
+EMERGENCY_SPOKEN = "nine one one"
 
 
 @pytest.fixture(scope="module")
 def base_url():
-    server = make_server("127.0.0.1", 0, create_dev_app(), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    with dev_server() as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
-@pytest.fixture()
-def page(browser, base_url):
-    context = browser.new_context(base_url=base_url)
+def open_page(browser, base_url, width=1280, height=800, color_scheme="light"):
+    context = browser.new_context(base_url=base_url, viewport={"width": width, "height": height},
+                                  color_scheme=color_scheme)
     context.set_default_timeout(5000)
     context.add_init_script(SPEECH_STUB)
     page = context.new_page()
@@ -69,6 +65,21 @@ def page(browser, base_url):
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.goto("/")
+    return context, page, errors
+
+
+@pytest.fixture()
+def page(browser, base_url):
+    context, page, errors = open_page(browser, base_url)
+    yield page
+    context.close()
+    assert errors == [], errors
+
+
+@pytest.fixture(params=list(SIZES))
+def sized_page(request, browser, base_url):
+    width, height = SIZES[request.param]
+    context, page, errors = open_page(browser, base_url, width, height)
     yield page
     context.close()
     assert errors == [], errors
@@ -78,23 +89,90 @@ def last_turn(page):
     return page.locator("#transcript li.turn").last
 
 
-def test_question_answer_intent_and_raw_json(page):
-    expect(page).to_have_title(re.compile("Alexa simulator"))
-    page.get_by_label("What you say to Alexa").fill("what is a psa test")
-    page.get_by_label("What you say to Alexa").press("Enter")
+def say(page, utterance):
+    turns = page.locator("#transcript li.turn")
+    before = turns.count()
+    page.locator("#utterance").fill(utterance)
+    page.locator("#utterance").press("Enter")
+    expect(turns).to_have_count(before + 1)
+    expect(page.locator("#send")).to_be_enabled()
+    return turns.nth(before)
 
-    turn = last_turn(page)
+
+def spoken(page):
+    return page.evaluate("window.__spoken")
+
+
+def heard_at_least(page, count, attempts=50):
+    """What the page has said, once it has said ``count`` things (the page's CSP forbids wait_for_function)."""
+    for _ in range(attempts):
+        said = spoken(page)
+        if len(said) >= count:
+            return said
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the page said {len(said)} things, expected {count}: {said}")
+
+
+def assert_above_input_bar(page, *locators):
+    """Each element is wholly inside the window and above the pinned input bar."""
+    bar = page.locator("#ask").bounding_box()
+    viewport = page.viewport_size
+    assert bar["y"] + bar["height"] <= viewport["height"] + 0.5, (bar, viewport)
+    for locator in locators:
+        box = locator.bounding_box()
+        assert box is not None and box["height"] > 0
+        assert box["y"] >= 0, (locator, box)
+        assert box["y"] + box["height"] <= bar["y"] + 0.5, (locator, box, bar)
+
+
+# --- layout: the newest reply is always seen -----------------------------------
+
+def test_newest_reply_is_whole_above_the_input_bar(sized_page):
+    page = sized_page
+    for utterance in ("can back pain be prostate cancer", "yes", "what is a psa test", "what is denosumab",
+                      "tell me more", "my legs are numb"):
+        turn = say(page, utterance)
+        reply = turn.locator(".bubble.alexa")
+        expect(reply).to_be_visible()
+        shown = [reply]
+        if turn.locator("details.card").count():
+            shown.append(turn.locator("details.card summary"))
+        assert_above_input_bar(page, *shown)
+    # the emergency alert, after a page of answers
+    assert_above_input_bar(page, last_turn(page).locator("[role=alert]"))
+
+
+def test_one_answer_fits_a_phone_screen(browser, base_url):
+    context, page, errors = open_page(browser, base_url, *SIZES["phone"])
+    turn = say(page, "can back pain be prostate cancer")
+    reply = turn.locator(".bubble.alexa").bounding_box()
+    card = turn.locator("details.card").bounding_box()
+    bar = page.locator("#ask").bounding_box()
+    assert card["y"] + card["height"] - reply["y"] < bar["y"], "the answer and its card fit above the bar"
+    context.close()
+    assert errors == [], errors
+
+
+# --- what a turn shows --------------------------------------------------------
+
+def test_answer_once_card_folded_and_raw_json(page):
+    expect(page).to_have_title(re.compile("Alexa simulator"))
+    turn = say(page, "what is a psa test")
     expect(turn.locator(".bubble.user")).to_contain_text("what is a psa test")
     expect(turn.locator(".meta code")).to_have_text("PsaTestIntent")
     answer = turn.locator(".bubble.alexa")
-    expect(answer).to_contain_text("PSA")
-    expect(turn.locator(".card .card-title")).not_to_be_empty()
+    expect(answer).to_contain_text("PSA stands for")
     expect(page.locator("#utterance")).to_have_value("")
 
-    # the plain text of the answer is what gets spoken, in the page's locale
-    spoken = page.evaluate("window.__spoken")
-    assert spoken == [[answer.evaluate("bubble => bubble.lastChild.textContent"), "en-US"]]
-    assert "<" not in spoken[0][0]
+    # the card is one line (its title); its text, a second copy of the answer, stays folded away
+    card = turn.locator("details.card")
+    expect(card.locator("summary")).to_have_text("Card: The PSA test")
+    expect(card.locator("p")).to_be_hidden()
+    summary_box = card.locator("summary").bounding_box()
+    assert card.bounding_box()["height"] < 2.5 * summary_box["height"]
+    assert page.get_by_text("PSA stands for").filter(visible=True).count() == 1   # the answer is seen once
+    card.locator("summary").click()
+    expect(card.locator("p")).to_contain_text("Source: Dr. David Samadi")
 
     # raw JSON of the last turn, in a collapsed <details>
     expect(page.locator("#raw-request")).to_be_hidden()
@@ -106,26 +184,109 @@ def test_question_answer_intent_and_raw_json(page):
     assert response["response"]["outputSpeech"]["ssml"].startswith("<speak>")
 
     # the speech toggle silences the next answer
+    heard = len(spoken(page))
+    assert heard >= 1
     page.get_by_label("Speak replies").uncheck()
-    page.locator("#utterance").fill("what is denosumab")
-    page.locator("#utterance").press("Enter")
+    say(page, "what is denosumab")
     expect(last_turn(page).locator(".meta code")).to_have_text("GlossaryIntent term=denosumab")
-    assert len(page.evaluate("window.__spoken")) == 1
+    page.wait_for_timeout(600)   # longer than any pause the page could still be waiting out
+    assert len(spoken(page)) == heard
 
+
+@pytest.mark.parametrize("locale,number,spoken_number", [("en-US", "911", "nine one one"),
+                                                         ("en-GB", "999", "nine nine nine")])
+def test_emergency_is_an_alert_with_the_number_in_digits(sized_page, locale, number, spoken_number):
+    page = sized_page
+    page.get_by_label("Locale").select_option(locale)
+    normal = say(page, "what is a psa test").locator(".bubble.alexa")
+    turn = say(page, "my legs are numb")
+    alert = turn.locator(".bubble.alexa")
+    expect(alert).to_have_attribute("role", "alert")
+    expect(alert).to_contain_text(f"Call {number} now")
+    expect(alert).to_contain_text(f"Please call {number} now")
+    assert spoken_number not in alert.inner_text()
+    assert page.locator("[role=alert]").count() == 1           # only the emergency is an alert
+    assert turn.locator("details.card").count() == 0           # its card is the alert itself
+    # visually distinct from an ordinary reply: other background, other and thicker border
+    for prop in ("backgroundColor", "borderLeftColor"):
+        assert alert.evaluate(STYLE, prop) != normal.evaluate(STYLE, prop), prop
+    width = "(el) => parseFloat(getComputedStyle(el).borderLeftWidth)"
+    assert alert.evaluate(width) >= 4 * normal.evaluate(width)
+    assert page.evaluate(CONTRAST, [alert.evaluate(STYLE, "color"), alert.evaluate(STYLE, "backgroundColor")]) >= 4.5
+    # speech still says the number the way a listener hears it
+    assert spoken_number in " ".join(s["text"] for s in spoken(page))
+    assert_above_input_bar(page, alert)
+
+
+# --- input: focus, contrast, length ----------------------------------------------
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_focus_on_load_and_contrast_of_focus_ring_and_border(browser, base_url, scheme):
+    context, page, errors = open_page(browser, base_url, color_scheme=scheme)
+    focus = page.evaluate(FOCUS)
+    assert focus["id"] == "utterance" and focus["outline"] != "none" and focus["width"] >= 2, focus
+    box = page.locator("#utterance")
+    page_bg = page.locator("#ask").evaluate(STYLE, "backgroundColor")
+    field_bg = box.evaluate(STYLE, "backgroundColor")
+    ring = box.evaluate(STYLE, "outlineColor")
+    assert page.evaluate(CONTRAST, [ring, page_bg]) >= 3
+    assert page.evaluate(CONTRAST, [ring, field_bg]) >= 3
+    page.locator("#send").focus()
+    border = box.evaluate(STYLE, "borderTopColor")
+    assert page.evaluate(CONTRAST, [border, page_bg]) >= 3
+    assert page.evaluate(CONTRAST, [border, field_bg]) >= 3
+    page.keyboard.press("Shift+Tab")   # a button's ring, drawn on the page background
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUS)["id"] == "send"
+    assert page.evaluate(CONTRAST, [page.locator("#send").evaluate(STYLE, "outlineColor"), page_bg]) >= 3
+    context.close()
+    assert errors == [], errors
+
+
+def test_over_long_input_says_so_and_is_not_cut(page):
+    box = page.locator("#utterance")
+    box.fill("a" * 501)
+    expect(page.locator("#status")).to_have_text("That is 501 characters; the limit is 500. Shorten it to send.")
+    expect(box).to_have_attribute("aria-invalid", "true")
+    assert len(box.input_value()) == 501     # nothing cut silently
+    box.press("Enter")
+    expect(page.locator("#status")).to_contain_text("the limit is 500")
+    assert page.locator("#transcript li.turn").count() == 0
+    box.press("Backspace")
+    expect(box).to_have_attribute("aria-invalid", "false")
+    expect(page.locator("#status")).to_have_text("")
+
+
+# --- speech follows the SSML -------------------------------------------------------
+
+def test_slower_is_slower_with_pauses_and_acronyms_spelled(page):
+    expect(page.locator("#pace")).to_have_text("Speaking at 100%")
+    turn = say(page, "say that slower")
+    expect(page.locator("#pace")).to_have_text("Speaking at 85%")
+    expect(turn.locator(".pace-change")).to_have_text("Pace changed: speaking at 85%")
+    assert heard_at_least(page, 1)[-1]["rate"] == pytest.approx(0.85)
+
+    heard = len(spoken(page))
+    turn = say(page, "what is a psa test")
+    expect(turn.locator(".pace-change")).to_have_count(0)     # no change, no marker
+    first, second = heard_at_least(page, heard + 2)[heard:heard + 2]
+    assert first["text"].startswith("P S A stands for")        # say-as characters: letter by letter
+    assert "<" not in first["text"] and "PSA" not in first["text"]
+    assert first["rate"] == second["rate"] == pytest.approx(0.85)
+    assert second["at"] - first["at"] >= 350                   # the <break time="400ms"/>
+    assert second["text"].startswith("For advice about your own health")
+    assert all(s["lang"] == "en-US" for s in spoken(page))
+
+    say(page, "normal speed")
+    expect(page.locator("#pace")).to_have_text("Speaking at 100%")
+    expect(last_turn(page).locator(".pace-change")).to_have_text("Pace changed: speaking at 100%")
+
+
+# --- keyboard and settings ---------------------------------------------------------
 
 def test_keyboard_alone(page):
     page.locator("#speak").evaluate("box => { box.checked = false; }")
-    order = []
-    for _ in range(12):  # Tab from the top of the page to the text box
-        page.keyboard.press("Tab")
-        focus = page.evaluate(FOCUS)
-        order.append(focus["id"])
-        assert focus["outline"] != "none" and focus["width"] >= 2, focus  # focus is visible
-        if focus["id"] == "utterance":
-            break
-    assert order[-1] == "utterance", order
-    assert order[0] == "locale" and "new-session" in order
-
+    assert page.evaluate(FOCUS)["id"] == "utterance"          # no Tab needed to start typing
     page.keyboard.type("can back pain be prostate cancer")
     page.keyboard.press("Enter")
     expect(last_turn(page).locator(".meta code")).to_have_text("BackPainCancerIntent")
@@ -148,7 +309,9 @@ def test_keyboard_alone(page):
     expect(page.locator("#raw-request")).to_contain_text("AMAZON.YesIntent")
 
     page.keyboard.press("Shift+Tab")
-    while page.evaluate(FOCUS)["id"] != "new-session":
+    for _ in range(20):
+        if page.evaluate(FOCUS)["id"] == "new-session":
+            break
         page.keyboard.press("Shift+Tab")
     page.keyboard.press("Enter")
     expect(page.locator("#transcript li.divider").last).to_have_text("New session")
@@ -165,12 +328,10 @@ def test_locale_and_refusals(page):
     page.locator("#utterance").press("Enter")  # nothing typed: nothing sent
     expect(page.locator("#status")).to_have_text("Type what you would say to Alexa first.")
     expect(page.locator("#transcript li.turn")).to_have_count(0)
-    page.locator("#utterance").fill("my legs are numb")
-    page.locator("#utterance").press("Enter")
-    turn = last_turn(page)
-    expect(turn.locator(".card .card-title")).to_have_text("Call 999 now")
+    turn = say(page, "my legs are numb")
+    expect(turn.locator("[role=alert]")).to_contain_text("Call 999 now")
     expect(turn.locator(".meta")).to_contain_text("EmergencyIntent")
-    assert page.evaluate("window.__spoken")[-1][1] == "en-GB"
+    assert heard_at_least(page, 1)[-1]["lang"] == "en-GB"
 
 
 def test_consent_question_and_reminder_in_the_transcript(page):

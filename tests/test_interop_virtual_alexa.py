@@ -21,7 +21,9 @@ virtual-alexa's matcher is simpler than Alexa's, and the run works around it:
   sample wins, as it would on Alexa, so the driver fills in another value.
 
 Needs node and npm on PATH (skips otherwise) and the npm registry the first
-time, for ``npm ci`` into ``tests/interop/node_modules`` (gitignored).
+time, for ``npm ci`` into ``tests/interop/node_modules`` (gitignored; ``make
+clean`` removes it). When the registry cannot be reached (a short ``npm ping``
+fails, or ``npm ci`` fails with a network error) the tests skip and say why.
 """
 from __future__ import annotations
 
@@ -92,18 +94,52 @@ def ensure_node_modules(npm: str) -> None:
         install_if_stale(npm)
 
 
+# npm's own error codes for "could not reach the registry".
+NETWORK_ERRORS = re.compile(r"\b(ECONNREFUSED|ECONNRESET|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|"
+                            r"ERR_SOCKET_TIMEOUT|network request to .* failed)\b", re.I)
+PING_SECONDS = 20
+
+
+def is_network_failure(output: str) -> bool:
+    """Whether npm's output says the registry could not be reached (as opposed to a broken install)."""
+    return bool(NETWORK_ERRORS.search(output))
+
+
+def registry_unreachable(npm: str, env: dict[str, str] | None = None) -> str | None:
+    """Why the npm registry cannot be reached, or None when a quick ``npm ping`` answers."""
+    command = [npm, "ping", "--fetch-timeout=8000", "--fetch-retries=0", "--no-update-notifier"]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=PING_SECONDS, env=env)
+    except subprocess.TimeoutExpired:
+        return f"npm ping got no answer within {PING_SECONDS} s"
+    if done.returncode == 0:
+        return None
+    codes = NETWORK_ERRORS.findall(done.stdout + done.stderr)
+    return f"npm ping failed ({codes[0] if codes else f'exit {done.returncode}'})"
+
+
+def npm_ci(npm: str, cwd: Path = INTEROP, env: dict[str, str] | None = None) -> None:
+    """``npm ci`` in cwd; skips (with the reason) when the registry is unreachable, fails on any other error."""
+    why = registry_unreachable(npm, env)
+    if why:
+        pytest.skip(f"npm registry unreachable, virtual-alexa cannot be installed: {why}")
+    # --ignore-scripts: the only install script in the tree is aws-sdk's
+    # "end of support" notice; nothing needs building.
+    done = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--no-update-notifier"],
+                          cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
+    if done.returncode != 0:
+        output = f"{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
+        if is_network_failure(output):
+            pytest.skip(f"npm registry unreachable during npm ci: {NETWORK_ERRORS.search(output)[0]}")
+        pytest.fail(f"npm ci failed in {cwd}:\n{output}")
+
+
 def install_if_stale(npm: str) -> None:
     digest = lock_digest()
     if (STAMP.is_file() and STAMP.read_text().strip() == digest
             and installed_version() == VIRTUAL_ALEXA_VERSION):
         return
-    # --ignore-scripts: the only install script in the tree is aws-sdk's
-    # "end of support" notice; nothing needs building.
-    done = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
-                          cwd=INTEROP, capture_output=True, text=True, timeout=300)
-    if done.returncode != 0:
-        pytest.fail(f"npm ci failed in {INTEROP} (needs the npm registry):\n"
-                    f"{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+    npm_ci(npm)
     assert installed_version() == VIRTUAL_ALEXA_VERSION
     STAMP.write_text(digest + "\n")
 
@@ -274,3 +310,34 @@ def test_session_attributes_round_trip(run):
 def test_no_turn_failed(run):
     assert run["summary"][0]["failed"] == 0
     assert not run.get("session_end_failed")
+
+
+# --- without the registry: a skip with the reason, never an error ----------------
+
+CLOSED_REGISTRY = "http://127.0.0.1:9/"   # the discard port, closed: connection refused at once
+
+
+def test_unreachable_registry_skips_with_the_reason(tmp_path):
+    npm = shutil.which("npm")
+    if not npm:
+        pytest.skip("needs npm on PATH")
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy(INTEROP / name, tmp_path / name)
+    env = {**os.environ, "npm_config_registry": CLOSED_REGISTRY, "npm_config_cache": str(tmp_path / "cache"),
+           "npm_config_update_notifier": "false"}
+    assert "ECONNREFUSED" in registry_unreachable(npm, env)
+    with pytest.raises(pytest.skip.Exception, match=r"npm registry unreachable.*ECONNREFUSED"):
+        npm_ci(npm, tmp_path, env)
+    assert not (tmp_path / "node_modules").exists()
+
+
+@pytest.mark.parametrize("output, network", [
+    ("npm error code ECONNREFUSED\nFetchError: request to http://127.0.0.1:9/x failed", True),
+    ("npm error code ENOTFOUND\nnpm error syscall getaddrinfo", True),
+    ("npm error code EAI_AGAIN", True),
+    ("npm error code ETIMEDOUT", True),
+    ("npm error code EUSAGE\nnpm ci can only install with an existing package-lock.json", False),
+    ("npm error code EINTEGRITY sha512 mismatch", False),
+])
+def test_network_failures_are_told_from_broken_installs(output, network):
+    assert is_network_failure(output) is network

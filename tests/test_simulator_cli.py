@@ -28,7 +28,7 @@ from simulator import cli
 from simulator import envelopes as env
 from simulator.client import RECORD_KEYS, Conversation, HttpTarget, InProcessTarget, TargetError
 from simulator.nlu import InteractionModel
-from simulator.ssml import to_espeak
+from simulator.ssml import break_ms, pace, rate_percent, to_espeak, to_segments
 from skill.speech import MAX_SPEECH_CHARS, plain_text
 
 REPO = Path(__file__).resolve().parent.parent
@@ -308,6 +308,10 @@ class _SkillHTTP(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(b"Internal\nServer Error")
             return
+        if self.path == "/page":   # a page that takes no POST, as the dev server's / is
+            self.send_response(405)
+            self.end_headers()
+            return
         reply = json.dumps(skill_handler(json.loads(body), None)).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -463,3 +467,122 @@ def test_espeak_reads_markup_not_tags(tmp_path: Path) -> None:
     speak(markup(None, "hello"), "en-US", wav=bare)
     # Tags read aloud would make the tagged file several times longer.
     assert tagged.stat().st_size < 2 * bare.stat().st_size
+
+
+def test_ssml_to_browser_segments() -> None:
+    ssml = ('<speak><prosody rate="85%"><say-as interpret-as="characters">PSA</say-as> &amp; '
+            '<say-as interpret-as="telephone">9-1-1</say-as>, <sub alias="doctor">Dr.</sub> now. '
+            '<break time="1.5s"/><break strength="weak"/>Then <prosody rate="x-slow">slowly</prosody> on.'
+            '</prosody><break time="300ms"/></speak>')
+    assert to_segments(ssml) == [
+        {"text": "P S A & 9 1 1, doctor now.", "rate": 0.85, "pause_ms": 0},
+        {"text": "Then", "rate": 0.85, "pause_ms": 1750},
+        {"text": "slowly", "rate": 0.5, "pause_ms": 0},
+        {"text": "on.", "rate": 0.85, "pause_ms": 0},
+    ]   # a trailing pause is dropped: nothing follows it
+    assert to_segments(None) == [] and to_segments("<speak></speak>") == []
+    assert to_segments("<speak>plain</speak>") == [{"text": "plain", "rate": 1.0, "pause_ms": 0}]
+
+
+@pytest.mark.parametrize("ssml, percent", [
+    ('<speak><prosody rate="85%">x</prosody></speak>', 85),
+    ('<speak> <prosody rate="slow">x</prosody></speak>', 75),
+    ('<speak>x <prosody rate="50%">y</prosody></speak>', 100),   # only part of it: the pace is normal
+    ('<speak><prosody volume="loud">x</prosody></speak>', 100),
+    ('<speak><prosody rate="fastest">x</prosody></speak>', 100),
+    ("<speak>x</speak>", 100),
+    (None, 100),
+])
+def test_pace_of_a_reply(ssml: str | None, percent: int) -> None:
+    assert pace(ssml) == percent
+
+
+def test_rates_and_breaks() -> None:
+    assert [rate_percent(v) for v in ("85%", "x-fast", "", None, "12 %")] == [85, 150, 100, 100, 100]
+    assert [break_ms(a) for a in ({"time": "250ms"}, {"time": "2s"}, {"time": "60s"}, {"strength": "strong"},
+                                  {}, {"time": "soon"})] == [250, 2000, 10000, 750, 400, 400]
+
+
+# ------------------------------------------------------------------ newcomer's mistakes and the real skill
+def test_locale_ignores_case_and_an_unknown_one_lists_the_valid(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--locale", "en-gb", "--json", "--one-shot", "my legs are numb"]) == 0
+    line = [json.loads(x) for x in capsys.readouterr().out.splitlines()][-1]
+    assert line["card"]["title"] == "Call 999 now"   # the en-GB model and number
+    assert cli.main(["--locale", "xx-XX", "help"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == ("error: unknown locale 'xx-XX'; use one of: en-AU, en-CA, en-GB, en-IN, en-US "
+                           "(or --model PATH)")
+
+
+def test_url_without_scheme_gets_http(capsys: pytest.CaptureFixture[str], http_url: str) -> None:
+    bare = http_url.removeprefix("http://") + "/"
+    assert cli.main(["--model", str(FIXTURE), "--url", bare, "give me a tip"]) == 0
+    captured = capsys.readouterr()
+    assert f"note: using --url http://{bare}" in captured.err and "Salt the pasta water." in captured.out
+    assert cli.main(["--model", str(FIXTURE), "--url", "ftp://127.0.0.1:9/alexa", "help"]) == 2
+    assert "http:// or https://" in capsys.readouterr().err
+
+
+def test_a_405_hints_at_the_alexa_path(capsys: pytest.CaptureFixture[str], http_url: str) -> None:
+    assert cli.main(["--model", str(FIXTURE), "--url", http_url + "/page", "help"]) == 1
+    err = capsys.readouterr().err
+    assert "HTTP 405" in err and f"try --url {http_url}/alexa" in err
+    assert err.strip().count("\n") == 0
+
+
+def test_transcript_marks_a_pace_change(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["what is a psa test", "say that slower", "what is a psa test", "normal speed"]) == 0
+    out = capsys.readouterr().out
+    marks = [line.strip() for line in out.splitlines() if "pace changed" in line]
+    assert marks == ["[pace changed: speaking at 85%]", "[pace changed: speaking at 100%]"]
+    assert out.index("[pace changed: speaking at 85%]") > out.index("> say that slower")
+
+
+def test_ctrl_c_clears_the_line_and_ctrl_d_leaves(monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    monkeypatch.setattr(cli, "HISTORY_FILE", tmp_path / "history")
+    keys = iter([KeyboardInterrupt, "give me a tip", KeyboardInterrupt, EOFError, "never reached"])
+
+    def typed(prompt: str = "") -> str:
+        key = next(keys)
+        if isinstance(key, type):
+            raise key
+        return key
+
+    monkeypatch.setattr("builtins.input", typed)
+    code, out, _ = run_cli([], capsys)
+    assert code == 0
+    assert "Alexa: Salt the pasta water." in out                  # the prompt carried on after Ctrl-C
+    assert next(keys) == "never reached"                           # Ctrl-D left
+
+
+FAKE_ESPEAK_NO_SOUND = """#!/bin/sh
+cat >/dev/null
+echo "ALSA lib confmisc.c:855:(parse_card) cannot find card '0'" >&2
+echo "ALSA lib pcm.c:2666:(snd_pcm_open_noupdate) Unknown PCM default" >&2
+exit 0
+"""
+
+
+def test_speak_without_a_sound_device_says_so_once_with_the_wav_hint(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    fake = tmp_path / "espeak-ng"   # exits 0 like the real one when ALSA has no card
+    fake.write_text(FAKE_ESPEAK_NO_SOUND)
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    code, out, err = run_cli(["--speak", "give me a tip", "how do i make tiramisu"], capsys)
+    assert code == 0 and "Alexa: Salt the pasta water." in out
+    assert err.count("error:") == 1, err
+    assert "could not play the audio (cannot find card '0')" in err and "--wav DIR" in err
+
+
+@pytest.mark.skipif(not HAVE_ESPEAK, reason="espeak-ng not installed")
+def test_wav_prints_the_paths_it_wrote(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run_cli(["--wav", str(tmp_path), "give me a tip"], capsys)
+    assert code == 0
+    written = re.findall(r"\[wrote (.+\.wav)\]", out)
+    assert written == [str(tmp_path / "turn-01.wav"), str(tmp_path / "turn-02.wav")]
+    assert all(Path(path).is_file() for path in written)
+    code, out, err = run_cli(["--json", "--wav", str(tmp_path / "j"), "give me a tip"], capsys)
+    assert [json.loads(line)["intent"] for line in out.splitlines()] == [None, "TipIntent"]   # stdout stays JSON
+    assert err.count("[wrote ") == 2

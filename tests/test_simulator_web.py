@@ -127,6 +127,36 @@ def test_each_locale_reaches_its_own_model_and_emergency_number(client):
         assert record["card"]["title"] == f"Call {numbers[locale]} now" and record["end_session"] is False
 
 
+def test_emergency_view_is_urgent_with_the_number_in_digits_for_every_locale(client):
+    numbers = {"en-US": ("911", "nine one one"), "en-GB": ("999", "nine nine nine"),
+               "en-AU": ("000", "triple zero"), "en-IN": ("112", "one one two")}
+    for locale, (digits, words) in numbers.items():
+        record = turn(client, "my legs are numb", locale=locale)
+        view = record["view"]
+        assert view["urgent"] is True
+        assert f"call {digits} now" in view["text"] and words not in view["text"]
+        assert f"call {words} now" in record["speech"]                     # speech says it in words
+        assert words in " ".join(segment["text"] for segment in view["speak"])
+
+
+def test_ordinary_answers_are_not_urgent_and_show_the_speech(client):
+    for utterance in ("what is a psa test", "help", "what is denosumab"):
+        record = turn(client, utterance)
+        assert record["view"]["urgent"] is False
+        assert record["view"]["text"] == record["speech"]
+
+
+def test_view_carries_the_pace_and_speech_segments_of_the_ssml(client):
+    slower = turn(client, "say that slower")
+    assert slower["view"]["pace"] == 85 and slower["view"]["speak"][0]["rate"] == 0.85
+    answer = turn(client, "what is a psa test", slower["session"])
+    segments = answer["view"]["speak"]
+    assert answer["view"]["pace"] == 85
+    assert [s["pause_ms"] for s in segments] == [0, 400]     # the answer's <break time="400ms"/>
+    assert segments[0]["text"].startswith("P S A stands for") and all(s["rate"] == 0.85 for s in segments)
+    assert turn(client, "what is a psa test")["view"]["pace"] == 100   # a new session speaks normally
+
+
 @pytest.mark.parametrize("body, content_type, reason", [
     (b"not json", "application/json", "not valid JSON"),
     (b'{"utterance": "hi"', "application/json", "not valid JSON"),

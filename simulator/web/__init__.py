@@ -3,8 +3,9 @@
 Development only: simulator.devserver mounts this blueprint on the development webhook;
 production never imports it.  ``GET /`` serves the page; ``POST
 /simulator/turn`` takes ``{"utterance", "locale", "session"}`` and answers the
-turn record (``client.RECORD_KEYS``) plus ``request``, ``response``, ``notes``
-and ``session``.  The server keeps no conversation memory: ``session`` is the
+turn record (``client.RECORD_KEYS``) plus ``request``, ``response``, ``notes``,
+``session`` and ``view`` (how the page shows and speaks the reply, see
+``page_view``).  The server keeps no conversation memory: ``session`` is the
 state from ``Conversation.state()`` (user, device, session id, new-flag,
 attributes) and the page sends it back with the next utterance, the way Alexa
 carries session attributes.
@@ -19,14 +20,17 @@ from typing import Any, Callable
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
+from skill.replies import emergency
+from skill.speech import plain_text
+
 from ..alexa_api import AlexaApi
-from ..client import REPO_ROOT, Conversation, InProcessTarget, TargetError
+from ..client import MODEL_DIR, Conversation, InProcessTarget, TargetError, Turn, model_locales
 from ..consent import AlexaSide
 from ..nlu import InteractionModel
+from ..ssml import pace, to_segments
 
-__all__ = ["DEFAULT_LOCALE", "MAX_UTTERANCE", "MODEL_DIR", "create_blueprint", "load_model"]
+__all__ = ["DEFAULT_LOCALE", "MAX_UTTERANCE", "MODEL_DIR", "create_blueprint", "load_model", "page_view"]
 
-MODEL_DIR = REPO_ROOT / "interaction_model"
 DEFAULT_LOCALE = "en-US"
 MAX_UTTERANCE = 500
 # The page loads only its own files and talks only to its own server.
@@ -40,9 +44,25 @@ def load_model(path: Path) -> InteractionModel:
     return InteractionModel.load(path)
 
 
+def page_view(turn: Turn, locale: str) -> dict[str, Any]:
+    """How the page shows and speaks a reply.
+
+    ``text``: the words to read, as written (the emergency reply's number in
+    digits, as its card has it, where speech spells it out); ``urgent``: the
+    skill's emergency reply, which the page announces as an alert; ``pace``:
+    percent of normal speed; ``speak``: browser utterances from the SSML
+    (``ssml.to_segments``), so "say that slower" is slower in the page too.
+    """
+    alarms = [emergency(locale), emergency(locale, asked_to_call=True)]
+    alarm = next((a for a in alarms if turn.speech and turn.speech == plain_text(a.speech)), None)
+    urgent = alarm is not None
+    text = alarm.card.content if alarm and alarm.card else turn.speech
+    speak = to_segments(turn.ssml) or ([{"text": turn.speech, "rate": 1.0, "pause_ms": 0}] if turn.speech else [])
+    return {"text": text, "urgent": urgent, "pace": pace(turn.ssml) if turn.speech else None, "speak": speak}
+
+
 def _locales(model_dir: Path) -> tuple[str, ...]:
-    found = sorted(path.stem for path in model_dir.glob("*.json"))
-    return tuple(sorted(found, key=lambda locale: locale != DEFAULT_LOCALE))
+    return tuple(sorted(model_locales(model_dir), key=lambda locale: locale != DEFAULT_LOCALE))
 
 
 class _Refused(Exception):
@@ -108,6 +128,6 @@ def create_blueprint(invoke: Callable[[dict[str, Any]], dict[str, Any]], *, skil
             return jsonify(error=str(exc)), 502
         return jsonify({**said.record(), "request": said.request, "response": said.response,
                         "notes": said.notes, "alexa_prompt": said.alexa_prompt,
-                        "session": conversation.state()}), 200
+                        "session": conversation.state(), "view": page_view(said, locale)}), 200
 
     return blueprint

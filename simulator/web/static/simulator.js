@@ -17,9 +17,12 @@
   const status = $("status");
   const rawRequest = $("raw-request");
   const rawResponse = $("raw-response");
+  const paceLabel = $("pace");
+  const maxLength = Number(input.dataset.max) || 500;
 
   let session = null;   // state from the last answer, sent back as-is
   let busy = false;
+  let pace = 100;       // percent of normal speed of the last reply
 
   // ---------------------------------------------------------------- helpers
   function element(tag, className, text) {
@@ -34,15 +37,34 @@
     status.classList.toggle("error", isError);
   }
 
-  function append(node) {
+  // Scroll so the newest reply sits whole above the pinned input bar (or, when
+  // taller than the room there, starts at the top of the window).
+  function reveal(node, from = node) {
+    const room = form.getBoundingClientRect().top - 8;
+    const top = from.getBoundingClientRect().top;
+    const bottom = node.getBoundingClientRect().bottom;
+    let by = Math.max(0, bottom - room);
+    if (top - by < 8) by = top - 8;
+    if (by > 0) window.scrollBy({ top: by, behavior: "instant" });
+  }
+
+  function append(node, reply) {
     transcript.append(node);
-    node.scrollIntoView({ block: "nearest" });
+    reveal(node, reply || node);
   }
 
   function bubble(kind, who, text) {
     const node = element("p", `bubble ${kind}`);
     node.append(element("span", "who", who), document.createTextNode(text));
     return node;
+  }
+
+  function tooLong() {
+    return input.value.length > maxLength;
+  }
+
+  function lengthWarning() {
+    return `That is ${input.value.length} characters; the limit is ${maxLength}. Shorten it to send.`;
   }
 
   function quoted(value) {
@@ -79,27 +101,72 @@
     $("speak-toggle").hidden = true;
   }
 
+  let speaking = 0;   // bumped on every stop, so a cancelled reply's pending segments stay silent
+
   function stopSpeaking() {
+    speaking += 1;
     if (canSpeak) window.speechSynthesis.cancel();
   }
 
-  function speak(text) {
-    if (!canSpeak || !speakBox.checked || !text) return;
+  // The reply as the skill's SSML asks (segments from the server): each at its
+  // rate ("say that slower" is 0.85), with the pause a <break> asks for before it.
+  function speak(segments) {
+    if (!canSpeak || !speakBox.checked || !segments || !segments.length) return;
     stopSpeaking();
-    const utterance = new SpeechSynthesisUtterance(text);
-    utterance.lang = localeSelect.value;
-    window.speechSynthesis.speak(utterance);
+    const run = speaking;
+    const next = (index) => {
+      if (run !== speaking || index >= segments.length) return;
+      const segment = segments[index];
+      window.setTimeout(() => {
+        if (run !== speaking) return;
+        const utterance = new SpeechSynthesisUtterance(segment.text);
+        utterance.lang = localeSelect.value;
+        utterance.rate = segment.rate;
+        utterance.onend = () => next(index + 1);
+        window.speechSynthesis.speak(utterance);
+      }, segment.pause_ms);
+    };
+    next(0);
+  }
+
+  function showPace(percent) {
+    pace = percent;
+    paceLabel.textContent = `Speaking at ${percent}%`;
   }
 
   speakBox.addEventListener("change", () => { if (!speakBox.checked) stopSpeaking(); });
 
   // ---------------------------------------------------------------- transcript
+  // An emergency reply is an alert: its card title as a heading, the number in digits.
+  function urgentReply(turn) {
+    const node = element("div", "bubble alexa urgent");
+    node.setAttribute("role", "alert");
+    node.append(element("span", "who", "Alexa · emergency"));
+    if (turn.card && turn.card.title) node.append(element("strong", "urgent-title", turn.card.title));
+    node.append(element("span", "urgent-text", turn.view.text));
+    return node;
+  }
+
+  // The card folded to one line; the answer itself is already in the bubble.
+  function compactCard(card) {
+    const node = element("details", "card");
+    const summary = element("summary");
+    summary.append(document.createTextNode("Card: "), element("span", "card-title", card.title || "Card"));
+    node.append(summary, element("p", "", card.content));
+    return node;
+  }
+
   function showTurn(turn) {
-    const item = element("li", "turn");
+    const view = turn.view || { text: turn.speech, urgent: false, pace: null, speak: [] };
+    const item = element("li", view.urgent ? "turn urgent" : "turn");
     item.append(bubble("user", "You", turn.utterance));
     // Alexa's own consent question is shown apart from what the skill said.
-    const skillSpeech = turn.alexa_prompt ? turn.speech.replace(turn.alexa_prompt, "").trim() : turn.speech;
-    if (skillSpeech) item.append(bubble("alexa", "Alexa", skillSpeech));
+    const skillText = view.text && turn.alexa_prompt ? view.text.replace(turn.alexa_prompt, "").trim() : view.text;
+    let reply = null;
+    if (skillText) {
+      reply = view.urgent ? urgentReply(turn) : bubble("alexa", "Alexa", skillText);
+      item.append(reply);
+    }
     if (turn.alexa_prompt) item.append(bubble("alexa consent", "Alexa (permission request)", turn.alexa_prompt));
     for (const reminder of turn.reminders || []) {
       item.append(element("p", "meta reminder",
@@ -110,14 +177,15 @@
     meta.append(element("span", "visually-hidden", "Resolved as "), element("code", "", resolvedText(turn)));
     if (turn.end_session) meta.append(document.createTextNode(" · session ended"));
     item.append(meta);
-
-    if (turn.card) {
-      const card = element("div", "card");
-      card.append(element("p", "card-title", turn.card.title || "Card"), element("p", "", turn.card.content));
-      item.append(card);
+    if (view.pace !== null && view.pace !== undefined && view.pace !== pace) {
+      item.append(element("p", "meta pace-change", `Pace changed: speaking at ${view.pace}%`));
+      showPace(view.pace);
     }
+
+    if (turn.card && !view.urgent) item.append(compactCard(turn.card));
     for (const note of turn.notes || []) item.append(element("p", "meta note", note));
-    append(item);
+    transcript.append(item);
+    return () => reveal(item, reply || item);
   }
 
   function showError(utterance, message) {
@@ -153,12 +221,13 @@
         return;
       }
       session = data.session;
-      showTurn(data);
+      const revealTurn = showTurn(data);
       rawRequest.textContent = json(data.request);
       rawResponse.textContent = json(data.response);
       setStatus(data.end_session ? "The session has ended; the next question starts a new one." : "");
       input.value = "";
-      speak(data.speech);
+      revealTurn();   // after the status line, which can change the input bar's height
+      speak(data.view && data.view.speak);
     } catch (error) {
       showError(utterance, "Could not reach the simulator server. Is it still running?");
       setStatus("Could not reach the simulator server.", true);
@@ -177,7 +246,20 @@
       input.focus();
       return;
     }
+    if (tooLong()) {
+      setStatus(lengthWarning(), true);
+      input.focus();
+      return;
+    }
     ask(utterance);
+  });
+
+  // Say so as soon as the text is too long, rather than cutting it silently.
+  input.addEventListener("input", () => {
+    const over = tooLong();
+    input.setAttribute("aria-invalid", String(over));
+    if (over) setStatus(lengthWarning(), true);
+    else if (status.classList.contains("error")) setStatus("");
   });
 
   $("new-session").addEventListener("click", () => {
@@ -247,4 +329,6 @@
       }
     });
   }
+
+  input.focus();   // type straight away (autofocus does not survive every reload)
 })();
