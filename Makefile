@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run serve test models ask bench bench-load clean
+.PHONY: install run serve test models ask bench bench-load bench-slow clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -45,6 +45,10 @@ bench: install
 ## Load test of the production webhook (gunicorn + verification) with wrk; needs `apt-get install wrk`.
 bench-load: install
 	$(BIN)/python -m bench.load
+
+## Slow-client attack (8 one-byte, 16 trickled-head, 8 trickled-body connections) on the production webhook for 25 s, loopback.
+bench-slow: install
+	$(BIN)/python -m bench.slowloris
 
 ## Skill package for `ask deploy` in build/; set the endpoint with LAMBDA_ARN=arn:... or HTTPS_URL=https://host/alexa.
 skill-package: install
