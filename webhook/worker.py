@@ -98,6 +98,11 @@ class SlowClientWorker(GeventWorker):
                         break
                     gevent.sleep(0)  # a fast sender must not starve other connections
             raise StopIteration("body over the limit")
+        # Take turns. A kept-alive client whose next request is already here
+        # would otherwise be served again and again without yielding, while
+        # other connections wait: under load that stretched the slowest
+        # requests past a second.
+        gevent.sleep(0)
         return kept
 
     def _buffer_body(self, req: Any, sock: Any) -> bool | None:
