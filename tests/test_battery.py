@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import socket
 import time
 import traceback
 from pathlib import Path
@@ -278,3 +279,24 @@ def test_lambda_entry_logs_no_values(caplog):
     raised = "".join(traceback.format_exception(info.value))
     assert E.USER_ID not in raised and E.USER_ID not in caplog.text
     assert "request failed: SerializationException at " in caplog.text
+
+
+def test_expect_100_continue_is_answered_before_the_body(server):
+    """The worker reads the body before the app runs, so it must answer
+    "Expect: 100-continue" itself, or such a client would wait for nothing."""
+    base, _ = server
+    host, port = base.rsplit("//", 1)[1].split(":")
+    body = envelope_body(E.envelope(E.launch(), app_id=SKILL_ID))
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"POST /alexa HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body))
+        sock.settimeout(1.5)
+        assert sock.recv(4096).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        sock.sendall(body)
+        sock.settimeout(5)
+        answer = b""
+        while b'"verification failed"' not in answer:
+            chunk = sock.recv(4096)
+            assert chunk, answer
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 400 ")

@@ -114,11 +114,15 @@ class SlowClientWorker(GeventWorker):
         them without touching the socket.
         """
         body = req.body
-        if isinstance(body.reader, LengthReader) and body.reader.length > MAX_BODY_BYTES + 1:
-            return True
-        if req._expected_100_continue:  # gunicorn sends it only once the app reads
+        announced = isinstance(body.reader, LengthReader) and body.reader.length > MAX_BODY_BYTES + 1
+        # gunicorn answers "Expect: 100-continue" as it builds the environ, after
+        # this read: too late for a client that waits for it. Answer it here, or
+        # not at all for a body that will be refused anyway.
+        if req._expected_100_continue and not announced:
             sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
-            req._expected_100_continue = False
+        req._expected_100_continue = False
+        if announced:
+            return True
         try:
             with _deadline(BODY_SECONDS):
                 data = body.read(MAX_BODY_BYTES + 1)
