@@ -67,20 +67,9 @@ class SlowClientWorker(GeventWorker):
         self._connection.sock = _Tally(client)
         super().handle(listener, self._connection.sock, addr)
 
-    @contextlib.contextmanager
-    def timeout_ctx(self) -> Iterator[None]:
-        """Wraps the reading of each request's head (gunicorn's keep-alive loop).
-
-        On expiry the head is left unread and gunicorn closes the connection.
-        """
-        sock = self._connection.sock
-        before = sock.received
-        try:
-            with _deadline(HEAD_SECONDS):
-                yield
-        except _Missed:
-            if sock.received > before:  # idle kept-alive connections end here too, quietly
-                log.warning("cut a slow client: request head incomplete after %.0f s", HEAD_SECONDS)
+    def timeout_ctx(self) -> _HeadDeadline:
+        """Wraps the reading of each request's head (gunicorn's keep-alive loop)."""
+        return _HeadDeadline(self._connection.sock)
 
     def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> bool:
         oversized = self._buffer_body(req, sock)
@@ -98,11 +87,6 @@ class SlowClientWorker(GeventWorker):
                         break
                     gevent.sleep(0)  # a fast sender must not starve other connections
             raise StopIteration("body over the limit")
-        # Take turns. A kept-alive client whose next request is already here
-        # would otherwise be served again and again without yielding, while
-        # other connections wait: under load that stretched the slowest
-        # requests past a second.
-        gevent.sleep(0)
         return kept
 
     def _buffer_body(self, req: Any, sock: Any) -> bool | None:
@@ -132,6 +116,29 @@ class SlowClientWorker(GeventWorker):
         body.buf = io.BytesIO()
         body.buf.write(data + rest)
         return len(data) > MAX_BODY_BYTES
+
+
+class _HeadDeadline:
+    """HEAD_SECONDS for a request head. On expiry the head is left unread and
+    gunicorn closes the connection; a class, not a generator, as it runs per request."""
+
+    __slots__ = ("_sock", "_before", "_timer")
+
+    def __init__(self, sock: _Tally) -> None:
+        self._sock = sock
+        self._before = sock.received
+        self._timer = gevent.Timeout(HEAD_SECONDS)
+
+    def __enter__(self) -> None:
+        self._timer.start()
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
+        self._timer.close()
+        if exc is not self._timer:
+            return False
+        if self._sock.received > self._before:  # idle kept-alive connections end here too, quietly
+            log.warning("cut a slow client: request head incomplete after %.0f s", HEAD_SECONDS)
+        return True
 
 
 class _Missed(Exception):
