@@ -11,7 +11,7 @@ PIP    := $(BIN)/python -m pip install -q --disable-pip-version-check --no-compi
 RUN_STAMP := $(VENV)/.installed-run
 STAMP     := $(VENV)/.installed-dev
 
-.PHONY: install install-run run serve test models ask bench bench-load clean screenshots
+.PHONY: install install-run run serve test models ask bench bench-load bench-slow clean screenshots
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -61,6 +61,10 @@ bench: install
 ## Load test of the production webhook (gunicorn + verification) with wrk; needs `apt-get install wrk`.
 bench-load: install
 	$(BIN)/python -m bench.load
+
+## Slow-client attack (8 one-byte, 16 trickled-head, 8 trickled-body connections) on the production webhook for 25 s, loopback.
+bench-slow: install
+	$(BIN)/python -m bench.slowloris
 
 ## Skill package for `ask deploy` in build/; set the endpoint with LAMBDA_ARN=arn:... or HTTPS_URL=https://host/alexa.
 skill-package: install

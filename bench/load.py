@@ -74,7 +74,7 @@ def main() -> int:
             script = wrk_script(work, load_key(work))
             run_wrk(f"{base}/alexa", script, 2, 1)  # warm the chain cache in each worker
             results = {c: run_wrk(f"{base}/alexa", script, c, seconds) for c in LEVELS}
-    print(f"Production webhook under load: gunicorn {workers} workers x 4 threads, verification on "
+    print(f"Production webhook under load: gunicorn {workers} gevent workers (webhook/worker.py), verification on "
           f"(cached chain), signed IntentRequest, {seconds} s per level.")
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"{datetime.now(timezone.utc):%Y-%m-%d}. Command: `make bench-load`.\n")

@@ -23,3 +23,19 @@ def request_summary(envelope: Any) -> str:
     return (f"type={_safe(dig(envelope, 'request', 'type'))} "
             f"intent={_safe(dig(envelope, 'request', 'intent', 'name'))} "
             f"locale={_safe(dig(envelope, 'request', 'locale'))}")
+
+
+def where(exc: BaseException) -> str:
+    """``file.py:line`` where ``exc`` was raised: enough to find a bug, without its message.
+
+    Exception messages can carry request values (the SDK's SerializationException
+    quotes the field it could not read, a user id for example), so failures are
+    logged by type and place only.
+    """
+    tb = exc.__traceback__
+    if tb is None:
+        return "unknown"
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code
+    return f"{code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}"

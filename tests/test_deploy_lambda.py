@@ -26,7 +26,8 @@ from testkit import envelopes as E
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 MAX_ZIP_BYTES = 10 * 1024 * 1024
-WEBHOOK_ONLY = ("flask", "werkzeug", "gunicorn", "cryptography", "jinja2", "click", "itsdangerous")
+WEBHOOK_ONLY = ("flask", "werkzeug", "gunicorn", "cryptography", "jinja2", "click", "itsdangerous",
+                "gevent", "greenlet")
 
 
 # --- the SAM template -----------------------------------------------------------

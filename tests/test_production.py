@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 from datetime import timedelta
 
 import pytest
@@ -61,9 +63,23 @@ def test_signed_request_is_answered_and_the_chain_is_cached(client, fetcher):
 
 
 def refused(client, body, headers) -> str:
-    reply = post(client, body, headers)
+    """Post; the answer must be the one generic refusal. Returns the reason the log line gives."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = records.append
+    logger = logging.getLogger("webhook.app")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        reply = post(client, body, headers)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
     assert reply.status_code == 400
-    return reply.get_json()["error"]
+    assert reply.get_json() == {"error": "verification failed"}  # says nothing about why
+    outcome = re.search(r" outcome=(\S+) ", records[-1].getMessage())[1]
+    return outcome.replace("_", " ")
 
 
 def test_unsigned_request_is_refused(client):

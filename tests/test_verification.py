@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import socket
 import threading
 import time
@@ -394,7 +396,8 @@ def test_legacy_sha1_signature_header_is_not_accepted(clock: FakeClock) -> None:
         ("====", "bad signature encoding"),
         ("QUJD\x00", "bad signature encoding"),
         ("é" * 8, "bad signature encoding"),
-        ("QUJD", "signature mismatch"),  # decodes, but is no signature
+        ("QUJD", "bad signature encoding"),  # decodes, but too short for any RSA key
+        ("AAAA" * 400, "bad signature encoding"),  # 1,200 bytes: longer than any
         ("AAAA" * 86, "signature mismatch"),
     ],
 )
@@ -756,16 +759,93 @@ def test_cache_is_a_bounded_lru(clock: FakeClock) -> None:
 
 def test_failed_url_backs_off_then_retries(clock: FakeClock) -> None:
     verifier, fetcher = make_verifier(
-        clock, VerificationError("cert fetch failed: timeout"), failure_backoff=30.0
+        clock, VerificationError("cert fetch failed: http status"), failure_backoff=30.0
     )
     for _ in range(3):
-        assert refused(verifier, *good_request(clock)) == "cert fetch failed: timeout"
+        assert refused(verifier, *good_request(clock)) == "cert fetch failed: http status"
         clock.advance(9)
     assert len(fetcher.calls) == 1  # 27 s in: still backing off
     clock.advance(4)
     fetcher.result = default_pki().pem
     verifier.verify(*good_request(clock))
     assert len(fetcher.calls) == 2
+
+
+@pytest.mark.parametrize(
+    "reason", ["cert fetch failed: timeout", "cert fetch failed: connection",
+               "cert fetch failed: server error"]
+)
+def test_transient_failure_backs_off_for_two_seconds_only(clock: FakeClock, reason: str) -> None:
+    """One network hiccup must not refuse Alexa for 30 s (issue 12, F3)."""
+    verifier, fetcher = make_verifier(clock, VerificationError(reason, transient=True))
+    assert refused(verifier, *good_request(clock)) == reason
+    clock.advance(1.5)
+    assert refused(verifier, *good_request(clock)) == reason
+    assert len(fetcher.calls) == 1  # still backing off, no new fetch
+    clock.advance(0.6)
+    fetcher.result = default_pki().pem
+    verifier.verify(*good_request(clock))
+    assert len(fetcher.calls) == 2
+
+
+def test_a_fetcher_that_crashes_counts_as_transient(clock: FakeClock) -> None:
+    verifier, fetcher = make_verifier(clock, OSError("boom"))
+    assert refused(verifier, *good_request(clock)) == "cert fetch failed: error"
+    clock.advance(2.1)
+    fetcher.result = default_pki().pem
+    verifier.verify(*good_request(clock))
+
+
+def random_url_request(clock: FakeClock, skill_id: str = SKILL_ID,
+                       signature: str | None = None) -> tuple[dict[str, str], bytes, dict]:
+    """What an attacker can send without Amazon's key: a fresh envelope for our skill id,
+    a well-formed but random signature, and a certificate URL never seen before."""
+    envelope = make_envelope(clock(), skill_id)
+    url = f"https://s3.amazonaws.com/echo.api/{os.urandom(8).hex()}.pem"
+    headers = {"SignatureCertChainUrl": url,
+               "Signature-256": signature or base64.b64encode(os.urandom(256)).decode()}
+    return headers, envelope_body(envelope), envelope
+
+
+def test_fetches_are_capped_per_window_across_urls(clock: FakeClock) -> None:
+    """Unsigned requests with new URLs each time cannot make us fetch without bound (F3/F4)."""
+    verifier, fetcher = make_verifier(clock, b"junk", max_fetches=3, fetch_window=60)
+    reasons = [refused(verifier, *random_url_request(clock)) for _ in range(10)]
+    assert len(set(fetcher.calls)) == len(fetcher.calls) == 3
+    assert reasons[:3] == ["bad cert pem"] * 3
+    assert reasons[3:] == ["cert fetch refused: rate limited"] * 7
+    clock.advance(59)
+    assert refused(verifier, *random_url_request(clock)) == "cert fetch refused: rate limited"
+    clock.advance(2)  # the window has moved past the first three
+    fetcher.result = default_pki().pem
+    verifier.verify(*good_request(clock))
+    assert len(fetcher.calls) == 4
+
+
+def test_rate_limited_url_is_not_blamed(clock: FakeClock) -> None:
+    """A refusal by the cap is not remembered against the URL it happened to hit."""
+    verifier, _ = make_verifier(clock, max_fetches=1, fetch_window=10)
+    refused(verifier, *random_url_request(clock))
+    assert refused(verifier, *good_request(clock)) == "cert fetch refused: rate limited"
+    clock.advance(10)
+    verifier.verify(*good_request(clock))
+
+
+@pytest.mark.parametrize(
+    ("skill_id", "signature", "reason"),
+    [
+        (OTHER_SKILL_ID, None, "wrong application id"),
+        (SKILL_ID, "not a signature", "bad signature encoding"),
+        (SKILL_ID, "QUJD", "bad signature encoding"),
+    ],
+)
+def test_form_and_skill_id_are_checked_before_any_fetch(
+    clock: FakeClock, skill_id: str, signature: str | None, reason: str
+) -> None:
+    verifier, fetcher = make_verifier(clock)
+    for _ in range(20):
+        assert refused(verifier, *random_url_request(clock, skill_id, signature)) == reason
+    assert fetcher.calls == []
 
 
 def test_invalid_chain_backs_off_with_the_same_reason(clock: FakeClock) -> None:
@@ -855,6 +935,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.stop.wait(30)
             elif name == "missing.pem":
                 self._send(404, b"not found")
+            elif name == "unavailable.pem":
+                self._send(503, b"try again")
             elif name == "redirect.pem":
                 self._send(302, b"", Location="/echo.api/good.pem")
             elif name == "garbage.pem":
@@ -930,6 +1012,7 @@ def test_real_fetcher_serves_a_good_chain(clock: FakeClock, server: str) -> None
         ("trickle-headers.pem", "cert fetch failed: timeout"),
         ("trickle-body.pem", "cert fetch failed: timeout"),
         ("missing.pem", "cert fetch failed: http status"),
+        ("unavailable.pem", "cert fetch failed: server error"),
         ("redirect.pem", "cert fetch failed: http status"),
         ("huge.pem", "cert fetch failed: too large"),
         ("huge-unannounced.pem", "cert fetch failed: too large"),
@@ -948,6 +1031,23 @@ def test_real_fetcher_refused_connection(clock: FakeClock) -> None:
     started = time.monotonic()
     assert refused(verifier, *request_for(clock, "good.pem")) == "cert fetch failed: connection"
     assert time.monotonic() - started < SHORT + 0.5
+
+
+@pytest.mark.parametrize(
+    ("name", "transient"),
+    [("hang.pem", True), ("unavailable.pem", True), ("missing.pem", False),
+     ("redirect.pem", False), ("huge.pem", False)],
+)
+def test_real_fetcher_tells_transient_from_permanent(server: str, name: str, transient: bool) -> None:
+    with pytest.raises(VerificationError) as info:
+        HttpFetcher(timeout=SHORT)(f"{server}/echo.api/{name}")
+    assert info.value.transient is transient
+
+
+def test_real_fetcher_refused_connection_is_transient() -> None:
+    with pytest.raises(VerificationError) as info:
+        HttpFetcher(timeout=SHORT)(f"{closed_port_base()}/echo.api/good.pem")
+    assert info.value.transient
 
 
 def test_real_fetcher_default_deadline_is_two_seconds() -> None:

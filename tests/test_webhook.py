@@ -25,6 +25,10 @@ def test_health(dev_client):
     (b"null", "body is not a JSON object"),
     (b'{"version": "1.0"}', "envelope has no request object"),
     (b'{"request": []}', "envelope has no request object"),
+    (b"[" * 5000, "body is not valid JSON"),  # RecursionError inside json
+    (b'{"request": {}, "n": ' + b"7" * 5000 + b"}", "body is not valid JSON"),  # digit limit
+    (b'{"request": {"n": NaN}}', "body is not valid JSON"),
+    (b'{"request": {}, "a": ' + b"[" * 100 + b"]" * 100 + b"}", "body is nested too deeply"),
 ])
 def test_bad_bodies_are_refused(dev_client, body, reason):
     reply = dev_client.post("/alexa", data=body, content_type="application/json")

@@ -18,11 +18,12 @@ import os
 import time
 from typing import TYPE_CHECKING, Any, Callable
 
+from ask_sdk_core.exceptions import SerializationException
 from flask import Flask, Response, g, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from skill.appid import WrongApplication, check_application_id, parse_skill_ids
-from skill.logs import request_summary
+from skill.logs import request_summary, where
 from skill.skill import invoke as invoke_skill
 
 if TYPE_CHECKING:  # the verifier pulls in cryptography: only production needs it
@@ -31,16 +32,24 @@ if TYPE_CHECKING:  # the verifier pulls in cryptography: only production needs i
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024  # real Alexa requests are a few KiB
+MAX_NESTING = 64  # real envelopes nest about ten deep; the SDK recurses per level
+REFUSED = "verification failed"  # the one answer to every request that fails verification
 DEVELOPMENT, PRODUCTION = "development", "production"
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-class BadRequest(Exception):
-    """A request we refuse with HTTP 400; ``reason`` is safe to log and return."""
+class Refused(Exception):
+    """A request we refuse with HTTP 400.
 
-    def __init__(self, reason: str):
+    ``reason`` is the answer's body; ``detail`` (default: the reason) goes to
+    the log only, so a refusal can be specific for the operator and generic
+    for the caller.
+    """
+
+    def __init__(self, reason: str, detail: str | None = None):
         super().__init__(reason)
         self.reason = reason
+        self.detail = detail or reason
 
 
 def compact_json(data: Any) -> str:
@@ -52,17 +61,60 @@ def compact_json(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
+def _no_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON; Python's reader accepts them unless told not to."""
+    raise ValueError(f"{name} is not JSON")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
 def parse_body(body: bytes) -> dict[str, Any]:
-    """The envelope as a dict, or BadRequest for anything that is not a JSON object."""
+    """The envelope as a dict, or Refused for anything that is not a JSON object.
+
+    Whatever ``json`` can throw on hostile input is a 400: ValueError (bad
+    syntax or encoding, integers past Python's digit limit, NaN) and
+    RecursionError (about a thousand nested brackets). Nesting that parses but
+    runs deeper than any envelope is refused too, before the SDK recurses on it.
+    """
     try:
-        envelope = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("body is not valid JSON") from None
+        envelope = _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
+    except (ValueError, RecursionError):
+        raise Refused("body is not valid JSON") from None
     if not isinstance(envelope, dict):
-        raise BadRequest("body is not a JSON object")
+        raise Refused("body is not a JSON object")
     if not isinstance(envelope.get("request"), dict):
-        raise BadRequest("envelope has no request object")
+        raise Refused("envelope has no request object")
+    if body.count(b"{") + body.count(b"[") > MAX_NESTING and too_deep(envelope, MAX_NESTING):
+        raise Refused("body is nested too deeply")
     return envelope
+
+
+def too_deep(value: Any, limit: int) -> bool:
+    """Whether JSON ``value`` nests deeper than ``limit``; iterative, so it cannot overflow."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth >= limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
+def read_body() -> bytes:
+    """The raw body, or 413 past MAX_BODY_BYTES.
+
+    With a Content-Length, Werkzeug refuses an oversized body itself. Without
+    one (chunked), its limited stream stops at the limit without a word, so the
+    app lets one byte more through (MAX_CONTENT_LENGTH) and refuses if it came.
+    """
+    body = request.get_data(cache=False)
+    if len(body) > MAX_BODY_BYTES:
+        raise RequestEntityTooLarge()
+    return body
 
 
 class ConfigurationError(RuntimeError):
@@ -92,7 +144,7 @@ def create_app(*, mode: str = DEVELOPMENT, skill_ids: str | None = None,
         log.warning("DEVELOPMENT MODE: Alexa request signatures are NOT verified. "
                     "Never expose this server to the internet.")
     app = Flask(__name__)
-    app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, MODE=mode)
+    app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES + 1, MODE=mode)
 
     @app.before_request
     def start_timer() -> None:
@@ -108,7 +160,7 @@ def create_app(*, mode: str = DEVELOPMENT, skill_ids: str | None = None,
 
     @app.post("/alexa")
     def alexa() -> tuple[Response, int]:
-        body = request.get_data(cache=False)
+        body = read_body()
         try:
             envelope = parse_body(body)
             g.summary = request_summary(envelope)
@@ -118,10 +170,10 @@ def create_app(*, mode: str = DEVELOPMENT, skill_ids: str | None = None,
                 try:
                     check_application_id(envelope, allowed)
                 except WrongApplication as exc:
-                    raise BadRequest(str(exc)) from None
+                    raise Refused(str(exc)) from None
             result = run_skill(invoke, envelope)
-        except BadRequest as exc:
-            g.outcome = exc.reason.replace(" ", "_")
+        except Refused as exc:
+            g.outcome = exc.detail.replace(" ", "_")
             return jsonify(error=exc.reason), 400
         g.outcome = "ok"
         return Response(compact_json(result), status=200, mimetype="application/json")
@@ -135,16 +187,28 @@ def create_app(*, mode: str = DEVELOPMENT, skill_ids: str | None = None,
         g.outcome = (exc.name or "error").lower().replace(" ", "_")
         return jsonify(error=exc.name), exc.code or 500
 
+    @app.errorhandler(Exception)
+    def server_error(exc: Exception) -> tuple[Response, int]:
+        """A bug, not a bad request: logged by type and place (no message, no traceback)."""
+        log.error("server error: %s at %s", type(exc).__name__, where(exc))
+        g.outcome = "server_error"
+        return jsonify(error=InternalServerError.name), 500
+
     return app
 
 
 def verify(verifier: Verifier, body: bytes, envelope: dict[str, Any]) -> None:
-    """Prove the request came from Alexa for our skill, or refuse it with a 400."""
+    """Prove the request came from Alexa for our skill, or refuse it with a 400.
+
+    Every failure gets the same answer, so the body cannot tell a caller which
+    check failed (a right skill id with a wrong signature, say); the specific
+    reason goes to the request's log line.
+    """
     from .verification import VerificationError
     try:
         verifier.verify(request.headers, body, envelope)
     except VerificationError as exc:
-        raise BadRequest(f"verification failed: {exc.reason}") from None
+        raise Refused(REFUSED, f"{REFUSED}: {exc.reason}") from None
 
 
 def configure_logging() -> None:
@@ -160,13 +224,18 @@ def production_app() -> Flask:
 
 
 def run_skill(invoke: Invoke, envelope: dict[str, Any]) -> dict[str, Any]:
-    """Run the skill; an envelope the SDK cannot even read is the caller's error.
+    """Run the skill; an envelope the SDK cannot read is the caller's error (400).
 
-    Handler errors never get here (the skill's exception handler answers them),
-    so whatever escapes comes from a malformed envelope: a 400, not a 500.
+    Handler errors never get here (the skill's exception handler answers them).
+    The SDK reports an unreadable envelope as SerializationException; anything
+    else is our bug: a 500 with a generic body. Either way the log gets the
+    exception's type and place, never its message, which can quote request values.
     """
     try:
         return invoke(envelope)
-    except Exception as exc:  # noqa: BLE001 - every escape is a malformed request
-        log.warning("envelope rejected by the SDK: %s", type(exc).__name__)
-        raise BadRequest("malformed request envelope") from None
+    except SerializationException as exc:
+        log.warning("envelope rejected by the SDK: %s at %s", type(exc).__name__, where(exc))
+        raise Refused("malformed request envelope") from None
+    except Exception as exc:  # logged without its message, answered generically
+        log.error("skill failed: %s at %s", type(exc).__name__, where(exc))
+        raise InternalServerError() from None

@@ -13,6 +13,11 @@ A skill hosted as a web service must reject anything Alexa did not sign:
 ``Verifier.verify`` runs them all, caches validated chains per URL and raises
 ``VerificationError`` (and nothing else) with a short reason that carries no
 user data, so callers can log it and answer HTTP 400.
+
+Everything that needs no network comes before the certificate fetch (the URL's
+form, the signature's form, the timestamp, the skill id), and fetches are
+capped per time window across all URLs: an unsigned request can cause at most
+a bounded number of outbound requests.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import re
 import threading
 import time
 import warnings
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -51,6 +56,7 @@ __all__ = [
     "check_cert_url",
     "check_timestamp",
     "check_signature",
+    "decode_signature",
     "parse_chain",
     "validate_chain",
     "TrustedChain",
@@ -64,6 +70,8 @@ CERT_PATH_PREFIX = "/echo.api/"
 TIMESTAMP_TOLERANCE = timedelta(seconds=150)
 SKILL_EVENT_TOLERANCE = timedelta(hours=1)
 FETCH_TIMEOUT = 2.0
+# An RSA signature is as long as the key's modulus: 1024 to 8192 bits.
+SIGNATURE_BYTES = range(128, 1025)
 MAX_CHAIN_BYTES = 32 * 1024
 MAX_CHAIN_CERTS = 8
 
@@ -72,11 +80,16 @@ Fetcher = Callable[[str], bytes]
 
 
 class VerificationError(Exception):
-    """The request is not provably from Alexa; ``reason`` is a short, data-free phrase."""
+    """The request is not provably from Alexa; ``reason`` is a short, data-free phrase.
 
-    def __init__(self, reason: str) -> None:
+    ``transient`` marks failures that may pass on a retry (a timeout, a dropped
+    connection, a 5xx): the verifier backs off from those only briefly.
+    """
+
+    def __init__(self, reason: str, *, transient: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.transient = transient
 
 
 def _utcnow() -> datetime:
@@ -212,14 +225,20 @@ def validate_chain(
     return TrustedChain(key, min(cert.not_valid_after_utc for cert in path))
 
 
-def check_signature(public_key: rsa.RSAPublicKey, signature: str, body: bytes) -> None:
-    """``Signature-256``: base64 RSA PKCS#1 v1.5 SHA-256 over the exact body bytes."""
+def decode_signature(signature: str) -> bytes:
+    """The signature's bytes, if it has the form of one: strict base64, RSA-sized."""
     try:
         raw = base64.b64decode(signature.strip(), validate=True)
     except (binascii.Error, ValueError):
         raise VerificationError("bad signature encoding") from None
-    if not raw:
+    if len(raw) not in SIGNATURE_BYTES:
         raise VerificationError("bad signature encoding")
+    return raw
+
+
+def check_signature(public_key: rsa.RSAPublicKey, signature: str, body: bytes) -> None:
+    """``Signature-256``: base64 RSA PKCS#1 v1.5 SHA-256 over the exact body bytes."""
+    raw = decode_signature(signature)
     try:
         public_key.verify(raw, body, padding.PKCS1v15(), hashes.SHA256())
     except InvalidSignature:
@@ -263,7 +282,7 @@ class HttpFetcher:
     def __call__(self, url: str) -> bytes:
         deadline = time.monotonic() + self.timeout
         if not self._slots.acquire(timeout=self.timeout):
-            raise VerificationError("cert fetch failed: busy")
+            raise VerificationError("cert fetch failed: busy", transient=True)
         job = _Download(url)
         try:
             threading.Thread(
@@ -274,7 +293,7 @@ class HttpFetcher:
             raise
         if not job.done.wait(max(0.0, deadline - time.monotonic())):
             job.cancelled.set()
-            raise VerificationError("cert fetch failed: timeout")
+            raise VerificationError("cert fetch failed: timeout", transient=True)
         if job.error is not None:
             raise job.error
         return job.body
@@ -285,11 +304,11 @@ class HttpFetcher:
         except VerificationError as exc:
             job.error = exc
         except (requests.Timeout, urllib3.exceptions.TimeoutError):
-            job.error = VerificationError("cert fetch failed: timeout")
+            job.error = VerificationError("cert fetch failed: timeout", transient=True)
         except (requests.ConnectionError, urllib3.exceptions.HTTPError):
-            job.error = VerificationError("cert fetch failed: connection")
+            job.error = VerificationError("cert fetch failed: connection", transient=True)
         except Exception:
-            job.error = VerificationError("cert fetch failed: error")
+            job.error = VerificationError("cert fetch failed: error", transient=True)
         finally:
             self._slots.release()
             job.done.set()
@@ -302,6 +321,8 @@ class HttpFetcher:
             timeout=(self.timeout, self.timeout),
             headers={"Accept-Encoding": "identity"},
         ) as response:
+            if response.status_code >= 500:
+                raise VerificationError("cert fetch failed: server error", transient=True)
             if response.status_code != 200:
                 raise VerificationError("cert fetch failed: http status")
             declared = response.headers.get("Content-Length", "")
@@ -311,7 +332,7 @@ class HttpFetcher:
             # read1 returns whatever arrived, so the cancel flag is seen promptly.
             while chunk := response.raw.read1(4096, decode_content=False):
                 if job.cancelled.is_set():
-                    raise VerificationError("cert fetch failed: timeout")
+                    raise VerificationError("cert fetch failed: timeout", transient=True)
                 body += chunk
                 if len(body) > self.max_bytes:
                     raise VerificationError("cert fetch failed: too large")
@@ -364,10 +385,14 @@ class Verifier:
 
     A warm request does no network I/O and no chain validation: the chain's
     public key is cached (LRU, ``cache_size`` URLs) until the earliest expiry in
-    its validated path. A URL whose fetch or validation failed is not retried
-    for ``failure_backoff`` seconds and fails fast with the same reason.
-    Concurrent cold requests for one URL share a single fetch. ``clock``,
-    ``fetcher`` and ``trust_roots`` (default: certifi's bundle) are injectable.
+    its validated path. A URL whose chain was refused (bad PEM, untrusted,
+    expired, wrong name) or answered 4xx is not retried for ``failure_backoff``
+    seconds and fails fast with the same reason; after a transient failure
+    (timeout, connection, 5xx) only for ``transient_backoff`` seconds, so one
+    network hiccup does not refuse Alexa for long. Concurrent cold requests for
+    one URL share a single fetch, and at most ``max_fetches`` fetches start per
+    ``fetch_window`` seconds, whatever the URLs. ``clock``, ``fetcher`` and
+    ``trust_roots`` (default: certifi's bundle) are injectable.
     """
 
     def __init__(
@@ -379,15 +404,20 @@ class Verifier:
         fetcher: Fetcher | None = None,
         cache_size: int = 16,
         failure_backoff: float = 30.0,
+        transient_backoff: float = 2.0,
         failure_cache_size: int = 64,
+        max_fetches: int = 10,
+        fetch_window: float = 60.0,
     ) -> None:
         if isinstance(skill_ids, str):
             raise TypeError("skill_ids must be a collection; see parse_skill_ids()")
         self.skill_ids = frozenset(skill_ids)
         if not self.skill_ids:
             raise ValueError("no skill ids configured")
-        if cache_size < 1 or failure_cache_size < 1 or failure_backoff < 0:
-            raise ValueError("cache sizes must be positive and back-off non-negative")
+        if cache_size < 1 or failure_cache_size < 1 or max_fetches < 1:
+            raise ValueError("cache sizes and the fetch cap must be positive")
+        if min(failure_backoff, transient_backoff, fetch_window) < 0:
+            raise ValueError("back-offs and the fetch window must be non-negative")
         roots = list(trust_roots) if trust_roots is not None else list(_certifi_roots())
         self._store = x509v.Store(roots)
         self._clock = clock or _utcnow
@@ -395,6 +425,10 @@ class Verifier:
         self._cache_size = cache_size
         self._failure_cache_size = failure_cache_size
         self._backoff = timedelta(seconds=failure_backoff)
+        self._transient_backoff = timedelta(seconds=transient_backoff)
+        self._max_fetches = max_fetches
+        self._fetch_window = timedelta(seconds=fetch_window)
+        self._fetches: deque[datetime] = deque()  # start times within the window
         self._lock = threading.Lock()
         self._chains: OrderedDict[str, TrustedChain] = OrderedDict()
         self._failures: OrderedDict[str, _Failure] = OrderedDict()
@@ -420,11 +454,12 @@ class Verifier:
         if signature is None:
             raise VerificationError("missing signature header")
         url = check_cert_url(cert_url)
+        decode_signature(signature)
         if not isinstance(body, (bytes, bytearray, memoryview)):
             raise VerificationError("bad body")
         if not isinstance(envelope, Mapping):
             raise VerificationError("bad envelope")
-        # Cheap envelope checks first: stale or foreign requests cost no fetch.
+        # Cheap checks first: malformed, stale or foreign requests cost no fetch.
         check_timestamp(envelope, now)
         try:
             check_application_id(envelope, self.skill_ids)
@@ -448,12 +483,14 @@ class Verifier:
                     chain = self._cached(url, now)
                 if chain is not None:
                     return chain
+                with self._lock:
+                    self._take_fetch(now)
                 try:
                     chain = self._load(url, now)
                 except VerificationError as exc:
                     log.warning("alexa cert chain refused: %s", exc.reason)
                     with self._lock:
-                        self._remember_failure(url, exc.reason, now)
+                        self._remember_failure(url, exc, now)
                     raise
                 with self._lock:
                     self._remember(url, chain)
@@ -470,7 +507,7 @@ class Verifier:
         except VerificationError:
             raise
         except Exception:
-            raise VerificationError("cert fetch failed: error") from None
+            raise VerificationError("cert fetch failed: error", transient=True) from None
         try:
             return validate_chain(parse_chain(pem), self._store, now)
         except VerificationError:
@@ -500,8 +537,22 @@ class Verifier:
         while len(self._chains) > self._cache_size:
             self._chains.popitem(last=False)
 
-    def _remember_failure(self, url: str, reason: str, now: datetime) -> None:
-        self._failures[url] = _Failure(reason, now + self._backoff)
+    def _take_fetch(self, now: datetime) -> None:
+        """Count one fetch against the window, or refuse it; hold the lock.
+
+        Not remembered as the URL's failure: the cap says nothing about the URL.
+        """
+        while self._fetches and now - self._fetches[0] >= self._fetch_window:
+            self._fetches.popleft()
+        if len(self._fetches) >= self._max_fetches:
+            log.warning("alexa cert fetch refused: %d fetches in the last %.0f s",
+                        len(self._fetches), self._fetch_window.total_seconds())
+            raise VerificationError("cert fetch refused: rate limited", transient=True)
+        self._fetches.append(now)
+
+    def _remember_failure(self, url: str, exc: VerificationError, now: datetime) -> None:
+        backoff = self._transient_backoff if exc.transient else self._backoff
+        self._failures[url] = _Failure(exc.reason, now + backoff)
         self._failures.move_to_end(url)
         while len(self._failures) > self._failure_cache_size:
             self._failures.popitem(last=False)
