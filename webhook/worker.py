@@ -62,10 +62,15 @@ class SlowClientWorker(GeventWorker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._connection = local()  # this greenlet's client socket
+        self._open = 0  # connections this worker holds
 
     def handle(self, listener: Any, client: Any, addr: Any) -> None:
         self._connection.sock = _Tally(client)
-        super().handle(listener, self._connection.sock, addr)
+        self._open += 1
+        try:
+            super().handle(listener, self._connection.sock, addr)
+        finally:
+            self._open -= 1
 
     def timeout_ctx(self) -> _HeadDeadline:
         """Wraps the reading of each request's head (gunicorn's keep-alive loop)."""
@@ -93,7 +98,8 @@ class SlowClientWorker(GeventWorker):
         # concurrency 32 that left p50 at 2 ms but p99 over a second, with 2 s
         # timeouts. idle() resumes only after the loop has polled the other
         # sockets (sleep(0) does not wait for that and measured little better).
-        gevent.idle()
+        if self._open > 1:
+            gevent.idle()
         return kept
 
     def _buffer_body(self, req: Any, sock: Any) -> bool | None:
