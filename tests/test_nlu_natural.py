@@ -9,7 +9,15 @@ the skill's own prompts and answers in skill/content.json (so a reworded
 prompt changes the grader with it).
 
 Only per-kind scores are printed; set ``NLU_NATURAL_SHOW=1`` to list misses
-(reading them is tuning on the set: say so if you do).
+(reading them is tuning on the set: say so if you do). The samples and the
+simulator were tuned on these two files; ``tests/nlu_holdout_natural.tsv`` and
+``tests/nlu_holdout_dialogues.tsv``, written blind by another helper, were
+added only after tuning and are measured, never tuned on.
+
+``tests/nlu_eval_exempt.tsv`` lists the few lines whose expected answer is a
+fact the article does not contain (a definition of prostatitis or of a tumor,
+the author's employer): answering them as expected would break the rule that
+every answer traces to the article, so they are reported, not scored.
 """
 from __future__ import annotations
 
@@ -132,18 +140,22 @@ def converse(model: InteractionModel) -> Conversation:
     return Conversation(model, InProcessTarget(lambda_handler.handler), locale="en-US")
 
 
-def run_singles(model: InteractionModel) -> list[Graded]:
+def exempt() -> set[str]:
+    return {row["utterance"] for row in read_tsv("nlu_eval_exempt.tsv")}
+
+
+def run_singles(model: InteractionModel, name: str = "nlu_eval_natural.tsv") -> list[Graded]:
     results = []
-    for row in read_tsv("nlu_eval_natural.tsv"):
+    for row in read_tsv(name):
         turn = converse(model).say(row["utterance"])
         results.append(Graded(row["kind"], row["utterance"], row["expect"], turn.speech,
                               grade(row["expect"], turn, None)))
     return results
 
 
-def run_dialogues(model: InteractionModel) -> list[Graded]:
+def run_dialogues(model: InteractionModel, name: str = "nlu_eval_dialogues.tsv") -> list[Graded]:
     dialogues: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for row in read_tsv("nlu_eval_dialogues.tsv"):
+    for row in read_tsv(name):
         dialogues[row["dialogue"]].append(row)
     results = []
     for rows in dialogues.values():
@@ -202,14 +214,22 @@ def converse_pair() -> tuple[dict[str, Turn], dict[str, Turn]]:
     return first, second
 
 
-def test_natural_questions_and_dialogues_are_understood(model):
-    results = run_singles(model) + run_dialogues(model)
+@pytest.mark.parametrize("singles, dialogues", [
+    ("nlu_eval_natural.tsv", "nlu_eval_dialogues.tsv"),
+    ("nlu_holdout_natural.tsv", "nlu_holdout_dialogues.tsv"),
+], ids=["tuned-on", "held-out"])
+def test_natural_questions_and_dialogues_are_understood(model, singles, dialogues):
+    if not (HERE / singles).exists():
+        pytest.skip(f"{singles} not present")
+    skip = exempt()
+    results = [r for r in run_singles(model, singles) + run_dialogues(model, dialogues) if r.utterance not in skip]
     by_kind: dict[str, list[bool]] = defaultdict(list)
     for result in results:
         by_kind[result.kind].append(result.ok)
     overall = sum(r.ok for r in results) / len(results)
     lines = [f"{kind}: {sum(oks)}/{len(oks)} = {sum(oks) / len(oks):.0%}" for kind, oks in sorted(by_kind.items())]
-    report = f"overall {overall:.1%} ({sum(r.ok for r in results)}/{len(results)}); " + "; ".join(lines)
+    report = (f"{singles}: overall {overall:.1%} ({sum(r.ok for r in results)}/{len(results)}, "
+              f"{len(skip)} exempt lines not scored); " + "; ".join(lines))
     print(report)
     if os.environ.get("NLU_NATURAL_SHOW"):
         for r in results:
@@ -217,3 +237,10 @@ def test_natural_questions_and_dialogues_are_understood(model):
                 print(f"MISS [{r.kind}] {r.utterance!r} expect {r.expect!r} got {r.said[:110]!r}")
     worst = min(sum(oks) / len(oks) for oks in by_kind.values())
     assert overall >= OVERALL_FLOOR and worst >= KIND_FLOOR, report
+
+
+def test_exemptions_are_few_named_and_really_in_the_set():
+    rows = read_tsv("nlu_eval_exempt.tsv")
+    said = {r["utterance"] for name in ("nlu_eval_natural.tsv", "nlu_eval_dialogues.tsv") for r in read_tsv(name)}
+    assert len(rows) <= 12 and all(row["reason"] for row in rows)
+    assert {row["utterance"] for row in rows} <= said
