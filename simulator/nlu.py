@@ -67,6 +67,18 @@ TRAILING_FILLERS = (("thank", "you"), ("thanks",))
 # Share of an intent's final fuzzy score that comes from intent-level word
 # evidence (see InteractionModel._evidence) rather than from its closest sample.
 EVIDENCE_WEIGHT = 0.3
+# An intent with more than this many times the median intent's samples needs
+# proportionally more uses of a word before the word counts in full as its evidence.
+BIG_INTENT = 1.5
+# Points off a sample's fuzzy score when it and the utterance differ in mood (a
+# question against a statement: "can back pain make my legs numb" asks, "my legs
+# went numb" reports) or in polarity (one says "not", the other doesn't: "i feel
+# fine" is no "i can't feel my legs"). Word-order-blind scoring sees neither.
+MOOD_CLASH = 8.0
+POLARITY_CLASH = 5.0
+# How a reading's first word shows its mood; other openings ("pins and needles", "fever") have none.
+STATEMENT_OPENERS = frozenset("i my me he his she her we our they their".split())
+NEGATIONS = frozenset("not no never nothing nobody none".split())
 # A part of a long utterance must clear the threshold by this much more than
 # the whole. Measured: 0 (a part competes like the whole) keeps the old sets'
 # out-of-domain rate and understands the most lead-ins.
@@ -160,6 +172,8 @@ class _Sample:
     slot_types: tuple[str, ...]           # one per slot part, in order
     regex: re.Pattern[str] | None = None
     marked: str = ""                      # canonical text, slots as type markers
+    mood: str = ""                        # "?" question, "." statement, "" neither (see mood())
+    negated: bool = False                 # says "not" (see NEGATIONS)
 
 
 @dataclass(slots=True)
@@ -243,6 +257,20 @@ def _length_penalty(a: str, b: str) -> float:
     return min(la, lb) / max(la, lb) if max(la, lb) > 2 else 1.0
 
 
+def mood(words: list[str] | tuple[str, ...]) -> str:
+    """"?" for a question or request, "." for a statement about someone, "" when the opening shows neither."""
+    first = words[0] if words else ""
+    if first in QUESTION_WORDS:
+        return "?"
+    return "." if first in STATEMENT_OPENERS else ""
+
+
+def clash(query_mood: str, query_negated: bool, sample: _Sample) -> float:
+    """Points off for a sample that differs from the query in mood or polarity."""
+    off = MOOD_CLASH if query_mood and sample.mood and query_mood != sample.mood else 0.0
+    return off + (POLARITY_CLASH if query_negated != sample.negated else 0.0)
+
+
 def stem(word: str) -> str:
     """Crude suffix folding so "spreads", "spreading" and "spread" count as one word."""
     for suffix in ("ing", "ed", "es", "s"):
@@ -323,6 +351,7 @@ class InteractionModel:
         self._fuzzy: list[_Sample] = []
         for intent in language.get("intents", []):
             self._compile_intent(intent)
+        self._own_samples = len(self._fuzzy)   # the model's own; built-in phrases follow
         self._compile_builtins()
         self._index_slotted()
         self._compile_fuzzy()
@@ -471,6 +500,16 @@ class InteractionModel:
         # again ("psa", "zometa"), unlike a word one sample happens to contain ("day").
         repeats = Counter((sample.intent, w) for sample in self._fuzzy
                           for w in {stem(x) for x in sample.marked.split()})
+        # How much a word speaks for an intent. An intent with several times the
+        # samples of a typical one (hundreds of red-flag phrasings) has used nearly
+        # every everyday word once ("car", "what", "spread"); one stray use must not
+        # make it the likeliest home of any sentence made of such words. So past
+        # BIG_INTENT times the median size, a word counts in full only when used
+        # proportionally more often.
+        sizes = Counter(sample.intent for sample in self._fuzzy[:self._own_samples])
+        typical = statistics.median(sizes.values()) if sizes else 1
+        self._intent_weight = {(intent, w): min(1.0, c * BIG_INTENT * typical / max(sizes[intent], typical))
+                               for (intent, w), c in repeats.items()}
         self._specific = frozenset(w for (_, w), c in repeats.items()
                                    if c >= SPECIFIC_REPEATS and spread[w] <= SPECIFIC_INTENTS)
         self._compile_respellings()
@@ -479,6 +518,9 @@ class InteractionModel:
         for sample in self._slotted:
             if len(sample.parts) == 1 and sample.slot_types[0] in self.types:
                 self._bare_samples.setdefault(sample.slot_types[0], (sample.intent, sample.parts[0][1]))
+        for sample in self._fuzzy:
+            words = sample.marked.split()
+            sample.mood, sample.negated = mood(words), not NEGATIONS.isdisjoint(words)
         self._plain = [s for s in self._fuzzy if not s.slot_types]
         self._marked = [s for s in self._fuzzy if s.slot_types]
         self._plain_sorted = [_sorted(s.marked) for s in self._plain]
@@ -590,8 +632,9 @@ class InteractionModel:
         readings = [(p, self.threshold + PART_MARGIN) for p in fuzzy_parts]
         if not fuzzy_parts or len(whole.canon) <= LONG_UTTERANCE:
             readings.insert(0, (whole, self.threshold))
+        whole_mood = mood(whole.canon)
         for tokens, bar in readings:
-            ranked = self._rank(tokens, limit=1, bar=bar)
+            ranked = self._rank(tokens, limit=1, bar=bar, said_mood=mood(tokens.canon) or whole_mood)
             if ranked and (best is None or ranked[0][0].score - bar > best[0]):
                 best = (ranked[0][0].score - bar, ranked[0][0], ranked[0][1], tokens)
         if best is not None and best[0] >= 0:
@@ -710,6 +753,7 @@ class InteractionModel:
             or (i and w in _AUX_START and canon[i - 1] not in CLAUSE_INTERNAL and canon[i:] not in CONFIRM_TAILS)} | {
             i + 1 for i, w in enumerate(canon) if w in STATEMENT_LEADS}
         clause_ends = {n} | breaks | {i for i, w in enumerate(canon) if w in CONJUNCTIONS}
+        opens = {0} | breaks | {i + 1 for i in clause_ends if i < n}
         ends = clause_ends | {i for i, w in enumerate(canon) if i >= MIN_PART and w in PART_ENDS}
         evidence = [stem(w) in self._specific for w in canon]
         for start, end, type_name in self._mentions(tokens):
@@ -732,7 +776,8 @@ class InteractionModel:
                 seen.add(part.text)
                 left_out = any(len(canon[i]) >= 5 and canon[i] in self._words and canon[i] not in LEAD_IN_ENDS
                                for i in (*range(a), *range(b, n)) if not evidence[i])
-                parts.append((part, a in questions and b in clause_ends and len(part.canon) > MIN_PART, left_out))
+                whole_clause = b in clause_ends and (a in questions or a in opens)
+                parts.append((part, whole_clause and len(part.canon) > MIN_PART, left_out))
         return parts
 
     def resolve_best(self, *utterances: str, skill_id: str | None = None) -> Resolution:
@@ -816,8 +861,8 @@ class InteractionModel:
             words[start:end] = [self._marker(type_name)]
         return " ".join(words)
 
-    def _rank(self, tokens: Tokens, limit: int | None = None,
-              bar: float | None = None) -> list[tuple[Candidate, _Sample]]:
+    def _rank(self, tokens: Tokens, limit: int | None = None, bar: float | None = None,
+              said_mood: str | None = None) -> list[tuple[Candidate, _Sample]]:
         """Best sample per intent, best intent first.
 
         Native token_sort (a plain ratio on pre-sorted words) scores every
@@ -825,6 +870,8 @@ class InteractionModel:
         ``bar``, samples (beyond those best) whose ratio cannot blend up to it
         even with the strongest intent evidence are left out: only the winner
         above the bar matters then, and skipping them keeps a resolve fast.
+        ``said_mood`` overrides the mood read from tokens (a part cut after its
+        question word is still a question).
         """
         query = tokens.text
         if not query:
@@ -834,7 +881,7 @@ class InteractionModel:
         cutoff = 0.0
         if bar is not None:
             strongest = max(evidence.values(), default=0.0)
-            cutoff = max(0.0, (bar - EVIDENCE_WEIGHT * strongest) / (1 - EVIDENCE_WEIGHT) - 1.0)
+            cutoff = min(100.0, max(0.0, (bar - EVIDENCE_WEIGHT * strongest) / (1 - EVIDENCE_WEIGHT) - 1.0))
         pools = []
         for text, samples, pool in ((query, self._plain, self._plain_sorted),
                                     (marked, self._marked, self._marked_sorted)):
@@ -845,8 +892,10 @@ class InteractionModel:
                     hits = process.extract(key, pool, scorer=fuzz.ratio, limit=FUZZY_PREFILTER)
                 pools.append([(value, samples[index], text) for _, value, index in hits])
         rows = list(heapq.merge(*pools, key=lambda r: -r[0]))   # each pool comes sorted
-        rescored = [(score(text, sample.marked, self._idf, self._idf_unknown, self._vocabulary[sample.intent]),
-                     sample, text)
+        said_mood = mood(tokens.canon) if said_mood is None else said_mood
+        negated = not NEGATIONS.isdisjoint(tokens.canon)
+        rescored = [(score(text, sample.marked, self._idf, self._idf_unknown, self._vocabulary[sample.intent])
+                     - clash(said_mood, negated, sample), sample, text)
                     for _, sample, text in rows[:FUZZY_PREFILTER]]
         strongest = max(evidence.values(), default=0.0)
         best: dict[str, tuple[Candidate, _Sample]] = {}
@@ -873,7 +922,8 @@ class InteractionModel:
         total = sum(self._intent_idf.get(w, unseen) for w in words)
         if not total:
             return {}
-        return {intent: 100.0 * sum(self._intent_idf[w] for w in words & vocabulary) / total
+        weight = self._intent_weight
+        return {intent: 100.0 * sum(self._intent_idf[w] * weight[intent, w] for w in words & vocabulary) / total
                 for intent, vocabulary in self._intent_words.items()}
 
     def rank(self, utterance: str, limit: int | None = None) -> list[Candidate]:
