@@ -75,7 +75,7 @@ BIG_INTENT = 1.5
 # went numb" reports) or in polarity (one says "not", the other doesn't: "i feel
 # fine" is no "i can't feel my legs"). Word-order-blind scoring sees neither.
 MOOD_CLASH = 8.0
-POLARITY_CLASH = 5.0
+POLARITY_CLASH = 10.0
 # How a reading's first word shows its mood; other openings ("pins and needles", "fever") have none.
 STATEMENT_OPENERS = frozenset("i my me he his she her we our they their".split())
 NEGATIONS = frozenset("not no never nothing nobody none".split())
