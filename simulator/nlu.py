@@ -747,14 +747,18 @@ class InteractionModel:
         n = len(canon)
         if n <= MIN_PART:
             return []
-        starts = {0} | breaks | {i + 1 for i, w in enumerate(canon) if w in CONJUNCTIONS} | {
+        # "and" between two letters names one thing ("a and e", "q and a"), it joins no clauses.
+        joins = {i for i, w in enumerate(canon) if w in CONJUNCTIONS and not (
+            w == "and" and 0 < i < n - 1 and len(canon[i - 1]) == 1 == len(canon[i + 1]))}
+        starts = {0} | breaks | {i + 1 for i in joins} | {
             i for i, w in enumerate(canon)
             if w in _WH or (i and canon[i - 1] in LEAD_IN_ENDS and (w in QUESTION_WORDS or w in ("if", "whether")))
             or (i and w in _AUX_START and canon[i - 1] not in CLAUSE_INTERNAL and canon[i:] not in CONFIRM_TAILS)} | {
             i + 1 for i, w in enumerate(canon) if w in STATEMENT_LEADS}
-        clause_ends = {n} | breaks | {i for i, w in enumerate(canon) if w in CONJUNCTIONS}
+        clause_ends = {n} | breaks | joins
         opens = {0} | breaks | {i + 1 for i in clause_ends if i < n}
-        ends = clause_ends | {i for i, w in enumerate(canon) if i >= MIN_PART and w in PART_ENDS}
+        ends = clause_ends | {i for i, w in enumerate(canon)
+                              if i >= MIN_PART and w in PART_ENDS and (w not in CONJUNCTIONS or i in joins)}
         evidence = [stem(w) in self._specific for w in canon]
         for start, end, type_name in self._mentions(tokens):
             if type_name in self.types:
