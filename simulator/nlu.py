@@ -707,7 +707,9 @@ class InteractionModel:
                 phrase = canon[i:i + n]
                 target = self._respellings.get(" ".join(phrase))
                 unknown = [w for w in phrase if w not in self._words and not w[:1].isdigit()]
-                if target is None and n > 1 and (unknown or any(len(w) < 3 for w in phrase)):
+                # Join only a run with a word the model lacks, or one spelled out letter by
+                # letter ("p s a"); two known words ("me an") stay apart, not "mean".
+                if target is None and n > 1 and (unknown or all(len(w) == 1 or w in LETTER_NAMES for w in phrase)):
                     joined = "".join(LETTER_NAMES.get(w, w) for w in phrase)
                     if joined in self._words:
                         target = (joined,)
