@@ -12,9 +12,13 @@ Order of attempts, first hit wins:
    parts: clauses and spans that start at a question word ("so my wife keeps
    asking me | what causes back pain"); the longest part that matches wins;
 5. fuzzy: every sample scored with rapidfuzz against the (rewritten) utterance
-   and its two longest question-like parts, slot placeholders and the custom
+   and its two longest question-like parts or whole clauses ("i fell off the
+   ladder | and now i can't feel my legs"), slot placeholders and the custom
    values / numbers found in the utterance both turned into per-type marker
-   words; the best intent at or above `FUZZY_THRESHOLD` (a part: plus
+   words; a sample that differs from the reading in mood (question against
+   statement) or polarity ("not") loses points, and an intent far bigger than
+   the typical one gets less word evidence from a word it used only once or
+   twice; the best intent at or above `FUZZY_THRESHOLD` (a part: plus
    `PART_MARGIN`) wins and its slots are recovered from those values or by a
    word alignment;
 6. AMAZON.FallbackIntent if declared, else a no-match result (intent None).
@@ -31,8 +35,9 @@ import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Iterator, Literal
 
 from rapidfuzz import fuzz, process
 
@@ -279,6 +284,11 @@ def stem(word: str) -> str:
     return word
 
 
+def _rows(hits: list, samples: list[_Sample], text: str) -> Iterator[tuple[float, _Sample, str]]:
+    """(ratio, sample, compared text) for each prefilter hit, in the hits' order."""
+    return ((value, samples[index], text) for _, value, index in hits)
+
+
 def _sorted(text: str) -> str:
     return " ".join(sorted(text.split()))
 
@@ -508,8 +518,10 @@ class InteractionModel:
         # proportionally more often.
         sizes = Counter(sample.intent for sample in self._fuzzy[:self._own_samples])
         typical = statistics.median(sizes.values()) if sizes else 1
-        self._intent_weight = {(intent, w): min(1.0, c * BIG_INTENT * typical / max(sizes[intent], typical))
-                               for (intent, w), c in repeats.items()}
+        self._intent_value: dict[str, dict[str, float]] = {intent: {} for intent in uses}
+        for (intent, w), c in repeats.items():
+            share = min(1.0, c * BIG_INTENT * typical / max(sizes[intent], typical))
+            self._intent_value[intent][w] = self._intent_idf[w] * share
         self._specific = frozenset(w for (_, w), c in repeats.items()
                                    if c >= SPECIFIC_REPEATS and spread[w] <= SPECIFIC_INTENTS)
         self._compile_respellings()
@@ -896,17 +908,19 @@ class InteractionModel:
                 hits = process.extract(key, pool, scorer=fuzz.ratio, limit=None, score_cutoff=cutoff)
                 if len(hits) < FUZZY_PREFILTER:
                     hits = process.extract(key, pool, scorer=fuzz.ratio, limit=FUZZY_PREFILTER)
-                pools.append([(value, samples[index], text) for _, value, index in hits])
-        rows = list(heapq.merge(*pools, key=lambda r: -r[0]))   # each pool comes sorted
+                pools.append(_rows(hits, samples, text))
+        # Merged lazily (each pool comes sorted): the loop below mostly stops early.
+        rows = heapq.merge(*pools, key=lambda r: -r[0])
+        head = list(islice(rows, FUZZY_PREFILTER))
         said_mood = mood(tokens.canon) if said_mood is None else said_mood
         negated = not NEGATIONS.isdisjoint(tokens.canon)
         rescored = [(score(text, sample.marked, self._idf, self._idf_unknown, self._vocabulary[sample.intent])
                      - clash(said_mood, negated, sample), sample, text)
-                    for _, sample, text in rows[:FUZZY_PREFILTER]]
+                    for _, sample, text in head]
         strongest = max(evidence.values(), default=0.0)
         best: dict[str, tuple[Candidate, _Sample]] = {}
         top = -1.0
-        for n, (value, sample, _) in enumerate(sorted(rescored, key=lambda r: -r[0]) + rows[FUZZY_PREFILTER:]):
+        for n, (value, sample, _) in enumerate(chain(sorted(rescored, key=lambda r: -r[0]), rows)):
             if limit == 1 and n >= len(rescored) and \
                     (1 - EVIDENCE_WEIGHT) * value + EVIDENCE_WEIGHT * strongest < top:
                 break   # rows only get worse from here: none can beat the best intent
@@ -928,8 +942,8 @@ class InteractionModel:
         total = sum(self._intent_idf.get(w, unseen) for w in words)
         if not total:
             return {}
-        weight = self._intent_weight
-        return {intent: 100.0 * sum(self._intent_idf[w] * weight[intent, w] for w in words & vocabulary) / total
+        value = self._intent_value
+        return {intent: 100.0 * sum(value[intent][w] for w in words & vocabulary) / total
                 for intent, vocabulary in self._intent_words.items()}
 
     def rank(self, utterance: str, limit: int | None = None) -> list[Candidate]:
