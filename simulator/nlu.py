@@ -88,6 +88,9 @@ NEGATIONS = frozenset("not no never nothing nobody none".split())
 # the whole. Measured: 0 (a part competes like the whole) keeps the old sets'
 # out-of-domain rate and understands the most lead-ins.
 PART_MARGIN = 0.0
+# A whole utterance scoring this much against another intent's sample beats an
+# exact match of one of its clauses that leaves topic words out.
+WHOLE_OVER_PART = 75.0
 # Parts shorter than this are not matched exactly on their own ("go on" inside a
 # sentence); fuzzy matching needs one word more.
 MIN_PART = 3
@@ -638,6 +641,14 @@ class InteractionModel:
         for part, _, left_out in parts:
             hit = self._exact_hit((part,), skill_id)
             if hit and not (left_out and POINTING.intersection(tokenize(hit.sample or "").canon)):
+                # A clause that matches exactly still loses to the whole utterance when
+                # words it leaves out make the whole a close paraphrase of another
+                # intent's sample: "i'm feverish and shaking and | my back is sore".
+                rival = self._rank(whole, limit=1, bar=WHOLE_OVER_PART) if left_out else []
+                if rival and rival[0][0].score >= WHOLE_OVER_PART and rival[0][0].intent != hit.intent:
+                    candidate, sample = rival[0]
+                    return Resolution(candidate.intent, self._align(sample, whole, skill_id), candidate.score,
+                                      "fuzzy", candidate.sample)
                 return hit
         best: tuple[float, Candidate, _Sample, Tokens] | None = None
         fuzzy_parts = [part for part, fuzzy, _ in parts if fuzzy][:FUZZY_PARTS]
