@@ -65,7 +65,8 @@ def blind_questions() -> set[str]:
     """Every question of the blind sets, canonical (steering turns of dialogues aside)."""
     questions = {normalize(u) for name in ("nlu_eval.tsv", "nlu_holdout.tsv")
                  if (HERE / name).exists() for u, _ in load_set(name)}
-    for name in ("nlu_eval_natural.tsv", "nlu_eval_dialogues.tsv"):
+    for name in ("nlu_eval_natural.tsv", "nlu_eval_dialogues.tsv", "nlu_holdout_natural.tsv",
+                 "nlu_holdout_dialogues.tsv"):
         with open(HERE / name, encoding="utf-8", newline="") as fh:
             questions |= {normalize(row["utterance"]) for row in csv.DictReader(fh, delimiter="\t")
                           if row["expect"] not in STEERING}
