@@ -71,3 +71,40 @@ def test_one_log_line_per_request_without_user_data(dev_client, caplog):
     assert "type=IntentRequest intent=GlossaryIntent locale=en-US" in lines[0]
     assert "outcome=ok" in lines[0] and "latency_ms=" in lines[0]
     assert E.USER_ID not in lines[0] and "denosumab" not in lines[0]
+
+
+def test_sdk_refusal_is_400_and_anything_else_a_generic_500(caplog):
+    """Only the SDK's SerializationException means a malformed envelope (400); any other
+    exception is our bug: 500 with a generic body, logged by type and place, never its message."""
+    from ask_sdk_core.exceptions import SerializationException
+
+    def raising(exc):
+        def invoke(envelope):
+            raise exc
+        return invoke
+
+    caplog.set_level(logging.INFO, logger="webhook.app")
+    env = E.envelope(E.launch())
+    sdk = create_app(invoke=raising(SerializationException(f"bad {E.USER_ID}"))).test_client()
+    reply = sdk.post("/alexa", json=env)
+    assert reply.status_code == 400 and reply.get_json() == {"error": "malformed request envelope"}
+    bug = create_app(invoke=raising(KeyError(E.USER_ID))).test_client()
+    reply = bug.post("/alexa", json=env)
+    assert reply.status_code == 500 and reply.get_json() == {"error": "Internal Server Error"}
+    assert "envelope rejected by the SDK: SerializationException at test_webhook.py:" in caplog.text
+    assert "skill failed: KeyError at test_webhook.py:" in caplog.text
+    assert E.USER_ID not in caplog.text and "Traceback" not in caplog.text
+
+
+def test_an_escaped_exception_is_a_json_500_without_traceback(caplog):
+    app = create_app()
+
+    @app.get("/boom")
+    def boom():
+        raise ValueError(E.USER_ID)
+
+    caplog.set_level(logging.INFO, logger="webhook.app")
+    reply = app.test_client().get("/boom")
+    assert reply.status_code == 500 and reply.get_json() == {"error": "Internal Server Error"}
+    assert "server error: ValueError at test_webhook.py:" in caplog.text
+    assert E.USER_ID not in caplog.text and "Traceback" not in caplog.text

@@ -192,7 +192,7 @@ def create_app(*, mode: str = DEVELOPMENT, skill_ids: str | None = None,
         """A bug, not a bad request: logged by type and place (no message, no traceback)."""
         log.error("server error: %s at %s", type(exc).__name__, where(exc))
         g.outcome = "server_error"
-        return jsonify(error=InternalServerError.name), 500
+        return jsonify(error=InternalServerError().name), 500
 
     return app
 
