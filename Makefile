@@ -50,7 +50,8 @@ bench-load: install
 skill-package: install
 	$(BIN)/python -m deploy.package_skill $(if $(LAMBDA_ARN),--lambda-arn '$(LAMBDA_ARN)') $(if $(HTTPS_URL),--https-url '$(HTTPS_URL)')
 
-## dist/lambda.zip for AWS Lambda (python3.12, x86_64), byte-for-byte reproducible; deploy with `sam deploy`.
+## dist/lambda.zip for AWS Lambda (python3.12, x86_64) with bytecode compiled by a local Python 3.12
+## (LAMBDA_PYTHON=/path/to/python3.12, else python3.12 on PATH or pyenv's); byte-for-byte reproducible; `sam deploy`.
 package: install
 	$(BIN)/python -m deploy.package_lambda
 
