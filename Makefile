@@ -38,9 +38,16 @@ ask: install
 models: install
 	$(BIN)/python -m deploy.models --write
 
-## All benchmarks side by side with their baselines; rewrites the table in BENCHMARKS.md.
+## All benchmarks side by side with their baselines (cold start the Lambda way needs a Python 3.12,
+## as `make package` does); progress on stderr, the tables in build/bench/results.md.
 bench: install
+	$(BIN)/python -m bench.run
+
+## The same run, and its tables replace the generated section of the committed BENCHMARKS.md.
+bench-record: install
 	$(BIN)/python -m bench.run --write
+
+.PHONY: bench-record
 
 ## Load test of the production webhook (gunicorn + verification) with wrk; needs `apt-get install wrk`.
 bench-load: install
