@@ -420,3 +420,16 @@ def test_intent_request_without_an_intent_gets_the_fallback(send):
     del request["intent"]
     response = E.Dialog(send).request(request)
     assert speech(response).startswith("Sorry, that's outside what I can help with")
+
+
+def test_ssml_escaping_matches_html_escape_and_round_trips():
+    """to_ssml escapes by hand (no html import on the cold path) exactly as html.escape(quote=False) would."""
+    import html
+
+    from skill.speech import plain_text, to_ssml
+    text = 'Tom & Jerry <said> "PSA" > 4 & it\'s &amp; fine'
+    ssml = to_ssml(text)
+    assert ssml == html.escape(text, quote=False).replace(
+        "PSA", '<say-as interpret-as="characters">PSA</say-as>')
+    parse_ssml(f"<speak>{ssml}</speak>")
+    assert plain_text(ssml) == text
