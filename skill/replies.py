@@ -6,20 +6,20 @@ exact words later.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .content import CONTENT, Content, Term, Topic
 from .speech import join, to_ssml, with_pause
 
 
-@dataclass(frozen=True)
-class Card:
+class Card(NamedTuple):
+    """A card for the Alexa app: a title and plain text."""
+
     title: str
     content: str
 
 
-@dataclass(frozen=True)
-class Reply:
+class Reply(NamedTuple):
     """One turn of speech.
 
     ``reprompt`` None closes the session; ``topic`` and ``offer`` are the topic
