@@ -1,20 +1,37 @@
 """Cold-start probe, run by ``bench.lambda_coldstart`` as a script in a fresh ``python3.12 -I -B``.
 
-Usage: ``python3.12 -I -B coldstart.py PACKAGE_DIR MODULE:FUNCTION EVENT_JSON``. Like
-Lambda with ``/var/task``, it puts PACKAGE_DIR first on the path, imports MODULE,
-calls FUNCTION(event, None) once and prints one JSON line: milliseconds from
-the first line of this script to the first response, the import alone, the
-process's peak RSS, and where the SDK was loaded from (so the caller can check
-nothing came from outside the package). It imports nothing of the project.
+Usage: ``python3.12 -I -B coldstart.py MODE PACKAGE_DIR MODULE:FUNCTION EVENT_JSON``.
+
+MODE ``runtime`` first does what Lambda's Python runtime (awslambdaric's
+``bootstrap.py``) does before it imports a handler: it imports json, logging,
+traceback and importlib, and puts a formatting handler on the root logger, so
+log lines are really written (to stderr here). MODE ``bare`` skips that: a
+plain interpreter. Then, like Lambda with ``/var/task``, it puts PACKAGE_DIR
+first on the path, imports MODULE, calls FUNCTION(event, None) once and prints
+one JSON line: milliseconds from the clock's start (after the runtime's own
+imports) to the first response, the import alone, the process's peak RSS, and
+where the SDK was loaded from (so the caller can check nothing came from
+outside the package). It imports nothing of the project.
 """
+import sys
 import time
+
+if sys.argv[1] == "runtime":
+    import importlib  # noqa: F401
+    import json  # noqa: F401
+    import logging
+    import traceback  # noqa: F401
+
+    _handler = logging.StreamHandler(sys.stderr)
+    _handler.setFormatter(logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(message)s\n",
+                                            "%Y-%m-%dT%H:%M:%S"))
+    logging.getLogger().addHandler(_handler)
 
 START = time.perf_counter()
 
 import importlib  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
-import sys  # noqa: E402
 
 
 def main(package: str, entry: str, event_json: str) -> None:
@@ -34,4 +51,4 @@ def main(package: str, entry: str, event_json: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[2:5])

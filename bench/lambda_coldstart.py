@@ -14,13 +14,16 @@ alternating, as medians:
 Each side is copied once into a temporary directory and made read-only
 (``chmod a-w``; root ignores that, so ``-B`` is what stops writes, and the
 copies are checked unchanged afterwards). Every run is a fresh interpreter
-answering one IntentRequest (``bench/coldstart.py``).
+answering one IntentRequest (``bench/coldstart.py``) with the template's
+settings (``SKILL_ID``, ``LOG_LEVEL=INFO``), in two modes: ``runtime``, where
+the probe first imports what Lambda's own bootstrap has loaded before it
+imports a handler (json, logging, traceback, and a root log handler), so a
+package is charged only for what it adds; and ``bare``, a plain interpreter.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -38,6 +41,7 @@ PROBE = Path(__file__).with_name("coldstart.py")
 HELLO_SOURCE = Path(__file__).with_name("hello.py")
 SKILL_ID = check_lambda.SKILL_ID
 VARIANTS = ("ours", "ours, no bytecode", "SDK hello world")
+MODES = ("runtime", "bare")
 ENTRIES = {"ours": "lambda_handler:handler", "ours, no bytecode": "lambda_handler:handler",
            "SDK hello world": "lambda_function:handler"}
 Progress = Callable[[str], None]
@@ -93,10 +97,10 @@ class Run:
     version: str
 
 
-def run_once(python: str, package: Path, entry: str, payload: str) -> Run:
-    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "SKILL_ID": SKILL_ID, "LOG_LEVEL": "WARNING"}
+def run_once(python: str, package: Path, entry: str, payload: str, mode: str = "runtime") -> Run:
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "SKILL_ID": SKILL_ID, "LOG_LEVEL": "INFO"}
     began = time.perf_counter()
-    done = subprocess.run([python, "-I", "-B", str(PROBE), str(package), entry, payload],
+    done = subprocess.run([python, "-I", "-B", str(PROBE), mode, str(package), entry, payload],
                           cwd=package, env=env, capture_output=True, text=True, timeout=120)
     process_ms = (time.perf_counter() - began) * 1000
     if done.returncode:
@@ -111,10 +115,10 @@ def run_once(python: str, package: Path, entry: str, payload: str) -> Run:
 class Result:
     python: str
     rounds: int
-    runs: dict[str, list[Run]]
+    runs: dict[tuple[str, str], list[Run]]
 
-    def median(self, variant: str, field: str) -> float:
-        return statistics.median(getattr(r, field) for r in self.runs[variant])
+    def median(self, variant: str, field: str, mode: str = "runtime") -> float:
+        return statistics.median(getattr(r, field) for r in self.runs[(variant, mode)])
 
 
 def compare(rounds: int, progress: Progress) -> Result:
@@ -130,22 +134,26 @@ def compare(rounds: int, progress: Progress) -> Result:
                 "SDK hello world": read_only_copy(hello_world(python, progress), work / "sdk-hello-world")}
         before = {name: snapshot(d) for name, d in dirs.items()}
         payload = event()
-        runs: dict[str, list[Run]] = {name: [] for name in VARIANTS}
+        runs: dict[tuple[str, str], list[Run]] = {(name, mode): [] for name in VARIANTS for mode in MODES}
         for i in range(rounds):
             progress(f"cold start round {i + 1}/{rounds}")
             order = VARIANTS[i % 3:] + VARIANTS[:i % 3]  # rotate, so no side always runs first
-            for name in order:
-                runs[name].append(run_once(python, dirs[name], ENTRIES[name], payload))
+            for mode in MODES:
+                for name in order:
+                    runs[(name, mode)].append(run_once(python, dirs[name], ENTRIES[name], payload, mode))
         changed = [name for name, d in dirs.items() if snapshot(d) != before[name]]
         if changed:
             raise RuntimeError(f"something was written into the read-only copies: {changed}")
-    return Result(python=f"{runs['ours'][0].version} ({python})", rounds=rounds, runs=runs)
+    return Result(python=f"{runs[('ours', 'runtime')][0].version} ({python})", rounds=rounds, runs=runs)
 
 
 if __name__ == "__main__":
     import sys
     result = compare(int(sys.argv[1]) if len(sys.argv) > 1 else 9, lambda m: print(m, file=sys.stderr))
-    for name in VARIANTS:
-        print(f"{name:20} {result.median(name, 'ms'):6.1f} ms  import {result.median(name, 'import_ms'):6.1f}"
-              f"  process {result.median(name, 'process_ms'):6.1f}  rss {result.median(name, 'peak_rss_mib'):.1f}")
+    for mode in MODES:
+        for name in VARIANTS:
+            print(f"{mode:8} {name:20} {result.median(name, 'ms', mode):6.1f} ms"
+                  f"  import {result.median(name, 'import_ms', mode):6.1f}"
+                  f"  process {result.median(name, 'process_ms', mode):6.1f}"
+                  f"  rss {result.median(name, 'peak_rss_mib', mode):.1f}")
 

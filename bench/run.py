@@ -76,16 +76,20 @@ def cold_start() -> Table:
     r = lambda_coldstart.compare(3 if QUICK else 15, progress)
     ours, plain, base = lambda_coldstart.VARIANTS
     rows = []
-    for label, field, target in (("import + first response, ms (median)", "ms", 1.0),
-                                 ("import alone, ms", "import_ms", None),
-                                 ("whole process, interpreter start to exit, ms", "process_ms", None),
-                                 ("peak RSS, MiB", "peak_rss_mib", None)):
-        o, p, b = (r.median(v, field) for v in (ours, plain, base))
+    for label, field, mode, target in (
+            ("import + first response, ms (median), as on Lambda", "ms", "runtime", 1.0),
+            ("the same in a bare interpreter (nothing preloaded)", "ms", "bare", None),
+            ("import alone, ms, as on Lambda", "import_ms", "runtime", None),
+            ("whole process, interpreter start to exit, ms", "process_ms", "runtime", None),
+            ("peak RSS, MiB", "peak_rss_mib", "runtime", None)):
+        o, p, b = (r.median(v, field, mode) for v in (ours, plain, base))
         digits = 1 if field == "peak_rss_mib" else 0
         rows.append((label, f"{o:.{digits}f}", f"{p:.{digits}f}", f"{b:.{digits}f}", f"{o / b:.2f}",
                      f"{p / b:.2f}", verdict(o / b <= target) if target else ""))
-    return [f"Python {r.python}, `-I -B`, read-only copies, {r.rounds} runs of each, alternating; "
-            "each run a fresh interpreter answering one IntentRequest.", "",
+    return [f"Python {r.python}, `-I -B`, read-only copies, {r.rounds} runs of each, alternating; each run a "
+            "fresh interpreter answering one IntentRequest with LOG_LEVEL=INFO. \"As on Lambda\": the probe "
+            "first imports what Lambda's bootstrap has loaded before it imports a handler (json, logging, "
+            "traceback, a root log handler); the clock starts after that.", "",
             *table(("", "ours: lambda.zip as shipped", "ours without bytecode", "SDK hello world (pip --target)",
                     "ours / hello world", "no bytecode / hello world", "target ≤ 1.0"), rows)]
 
