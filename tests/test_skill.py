@@ -433,3 +433,29 @@ def test_ssml_escaping_matches_html_escape_and_round_trips():
         "PSA", '<say-as interpret-as="characters">PSA</say-as>')
     parse_ssml(f"<speak>{ssml}</speak>")
     assert plain_text(ssml) == text
+
+
+def test_fast_envelope_parsing_builds_what_the_sdk_builds():
+    """skill.skill's Serializer caches per-class work; the typed envelope must equal the SDK's own."""
+    import json
+
+    from ask_sdk_core.serialize import DefaultSerializer
+    from ask_sdk_model import RequestEnvelope
+
+    from skill.skill import _SERIALIZER, parse_envelope
+    glossary = CONTENT.glossary_slot
+    envelopes = [
+        E.envelope(E.launch("en-GB")),
+        E.envelope(E.intent("PsaTestIntent"), attributes={"topic": "psa", "rate": 1}),
+        E.envelope(E.intent(CONTENT.glossary_intent, {glossary: E.slot(glossary, "zometa", er_id="zometa")})),
+        E.envelope(E.intent(CONTENT.glossary_intent, {glossary: E.slot(glossary, "something odd")})),
+        E.envelope(E.can_fulfill("PsaTestIntent")),
+        E.envelope(E.session_ended("ERROR")),
+    ]
+    for envelope in envelopes:
+        envelope["request"]["unknownField"] = {"kept": True}   # unknown keys are kept as they came
+        ours = parse_envelope(envelope)
+        sdk = DefaultSerializer().deserialize(json.dumps(envelope), RequestEnvelope)
+        assert ours == sdk
+        assert _SERIALIZER.serialize(ours) == DefaultSerializer().serialize(sdk)
+        assert ours.request.unknownField == {"kept": True}
