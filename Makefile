@@ -54,9 +54,16 @@ ask: install-run
 models: install
 	$(BIN)/python -m deploy.models --write
 
-## All benchmarks side by side with their baselines; rewrites the table in BENCHMARKS.md.
+## All benchmarks side by side with their baselines (cold start the Lambda way needs a Python 3.12,
+## as `make package` does); progress on stderr, the tables in build/bench/results.md.
 bench: install
+	$(BIN)/python -m bench.run
+
+## The same run, and its tables replace the generated section of the committed BENCHMARKS.md.
+bench-record: install
 	$(BIN)/python -m bench.run --write
+
+.PHONY: bench-record
 
 ## Load test of the production webhook (gunicorn + verification) with wrk; needs `apt-get install wrk`.
 bench-load: install
@@ -70,7 +77,8 @@ bench-slow: install
 skill-package: install
 	$(BIN)/python -m deploy.package_skill $(if $(LAMBDA_ARN),--lambda-arn '$(LAMBDA_ARN)') $(if $(HTTPS_URL),--https-url '$(HTTPS_URL)')
 
-## dist/lambda.zip for AWS Lambda (python3.12, x86_64), byte-for-byte reproducible; deploy with `sam deploy`.
+## dist/lambda.zip for AWS Lambda (python3.12, x86_64) with bytecode compiled by a local Python 3.12
+## (LAMBDA_PYTHON=/path/to/python3.12, else python3.12 on PATH or pyenv's); byte-for-byte reproducible; `sam deploy`.
 package: install
 	$(BIN)/python -m deploy.package_lambda
 

@@ -1,21 +1,23 @@
-"""All benchmarks, side by side with baselines: ``make bench`` (``python -m bench.run --write``).
+"""All benchmarks, side by side with baselines: ``make bench`` (``python -m bench.run``).
 
-Each comparison alternates the two sides in the same run and reports medians
-and the ratio, because this 2-core machine is noisy. ``BENCH_QUICK=1`` runs a
-tiny setting (the test suite uses it to prove the script runs end to end).
-``--write`` replaces the generated section of BENCHMARKS.md.
+Each comparison alternates the sides in the same run and reports medians and
+the ratio, because this 2-core machine is noisy. Progress goes to stderr as it
+runs; the report goes to stdout and to ``build/bench/results.md``. Only
+``--write`` (``make bench-record``) replaces the generated section of the
+committed BENCHMARKS.md. ``BENCH_QUICK=1`` runs a tiny setting (the test suite
+uses it to prove the script runs end to end; it writes
+``build/bench/results-quick.md`` and never BENCHMARKS.md). Ctrl-C stops it:
+servers and temporary files are cleaned up and nothing is written.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import platform
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,8 +26,9 @@ from pathlib import Path
 from typing import Callable
 
 import requests
+from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bench import hello
+from bench import hello, lambda_coldstart
 from bench.load import run_wrk, wrk_script
 from bench.pki import CERT_URL, SKILL_ID, load_key, write_pki
 from testkit.server import gunicorn
@@ -34,7 +37,14 @@ from bench.timing import alternate, percentile
 ROOT = Path(__file__).resolve().parent.parent
 QUICK = bool(os.environ.get("BENCH_QUICK"))
 MARK_START, MARK_END = "<!-- bench:start -->", "<!-- bench:end -->"
+RESULTS = ROOT / "build" / "bench" / ("results-quick.md" if QUICK else "results.md")
 Table = list[str]
+_STARTED = time.monotonic()
+
+
+def progress(message: str) -> None:
+    """One line on stderr, so a long run shows where it is."""
+    print(f"[bench {time.monotonic() - _STARTED:4.0f} s] {message}", file=sys.stderr, flush=True)
 
 
 def table(header: tuple[str, ...], rows: list[tuple]) -> Table:
@@ -62,24 +72,42 @@ def per_request() -> Table:
 
 # 2. ------------------------------------------------------------------------
 def cold_start() -> Table:
-    def once(module: str) -> dict:
-        out = subprocess.run([sys.executable, "-m", "bench.coldstart", module], cwd=ROOT, check=True,
-                             capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
-        return json.loads(out)
-    ours, base = [], []
-    for _ in range(1 if QUICK else 15):
-        ours.append(once("lambda_handler"))
-        base.append(once("bench.hello"))
-    med = lambda runs, key: statistics.median(r[key] for r in runs)  # noqa: E731
-    ratio = med(ours, "ms") / med(base, "ms")
-    return table(("", "ours", "hello world", "ratio", "target ≤ 1.3"),
-                 [("import + first response, ms (median)", f"{med(ours, 'ms'):.0f}", f"{med(base, 'ms'):.0f}",
-                   f"{ratio:.2f}", verdict(ratio <= 1.3)),
-                  ("peak RSS, MiB", f"{med(ours, 'peak_rss_mib'):.1f}", f"{med(base, 'peak_rss_mib'):.1f}",
-                   f"{med(ours, 'peak_rss_mib') / med(base, 'peak_rss_mib'):.2f}", "")])
+    """The Lambda way: see bench/lambda_coldstart.py."""
+    r = lambda_coldstart.compare(3 if QUICK else 15, progress)
+    ours, plain, base = lambda_coldstart.VARIANTS
+    rows = []
+    for label, field, mode, target in (
+            ("import + first response, ms (median), as on Lambda", "ms", "runtime", 1.0),
+            ("the same in a bare interpreter (nothing preloaded)", "ms", "bare", None),
+            ("import alone, ms, as on Lambda", "import_ms", "runtime", None),
+            ("whole process, interpreter start to exit, ms", "process_ms", "runtime", None),
+            ("peak RSS, MiB", "peak_rss_mib", "runtime", None)):
+        o, p, b = (r.median(v, field, mode) for v in (ours, plain, base))
+        digits = 1 if field == "peak_rss_mib" else 0
+        rows.append((label, f"{o:.{digits}f}", f"{p:.{digits}f}", f"{b:.{digits}f}", f"{o / b:.2f}",
+                     f"{p / b:.2f}", verdict(o / b <= target) if target else ""))
+    return [f"Python {r.python}, `-I -B`, read-only copies, {r.rounds} runs of each, alternating; each run a "
+            "fresh interpreter answering one IntentRequest with LOG_LEVEL=INFO. \"As on Lambda\": the probe "
+            "first imports what Lambda's bootstrap has loaded before it imports a handler (json, logging, "
+            "traceback, a root log handler); the clock starts after that.", "",
+            *table(("", "ours: lambda.zip as shipped", "ours without bytecode", "SDK hello world (pip --target)",
+                    "ours / hello world", "no bytecode / hello world", "target ≤ 1.0"), rows)]
 
 
 # 3 and 6. -----------------------------------------------------------------
+def our_server_pid(marker: str) -> int:
+    """The gunicorn master this process started: its own child, never another run's server.
+
+    (Other worktrees on this machine run the same command line, so a pgrep by
+    name could pick theirs.)
+    """
+    me = os.getpid()
+    for child in Path(f"/proc/{me}/task/{me}/children").read_text().split():
+        if marker in Path(f"/proc/{child}/cmdline").read_text():
+            return int(child)
+    raise RuntimeError(f"no child process running {marker}")
+
+
 def worker_rss_mib(master_pid: int) -> float:
     children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
     kib = [int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{c}/status").read_text())[1]) for c in children]
@@ -93,18 +121,21 @@ def webhook() -> tuple[Table, Table]:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         write_pki(work)
-        script = wrk_script(work, load_key(work))
+        key = load_key(work)
         results: dict[tuple[str, int], list[dict]] = {}
         env = {"BENCH_PKI_DIR": str(work), "LOG_LEVEL": "WARNING"}
         for _ in range(1 if QUICK else 2):  # alternate the two servers
             for name, app in (("ours", "bench.signed_app:app"), ("bare", "bench.bare_app:app"),
                               ("sdk", "bench.bare_app:sdk_app")):
+                # Signed afresh for each server: a signature's timestamp is only valid for 150 s,
+                # and on a busy machine this section takes longer than that.
+                script = wrk_script(work, key)
                 with gunicorn(app, env=env) as base:
                     if not QUICK:  # warm-up; the quick run only proves the pipeline works
                         run_wrk(f"{base}/alexa", script, 2, 1)
                     for c in (1, 32):
                         results.setdefault((name, c), []).append(run_wrk(f"{base}/alexa", script, c, seconds))
-        memory = memory_growth(work, script, env)
+        memory = memory_growth(work, key, env)
     rows = []
     for c in (1, 32):
         rps = {n: statistics.median(r["requests"] / r["seconds"] for r in results[(n, c)])
@@ -112,24 +143,29 @@ def webhook() -> tuple[Table, Table]:
         errors = sum(r["errors"] for n in ("ours", "bare", "sdk") for r in results[(n, c)])
         ratio = rps["ours"] / rps["bare"]
         rows.append((c, f"{rps['ours']:.0f}", f"{rps['bare']:.0f}", f"{ratio:.2f}", errors,
-                     verdict(ratio >= 0.8 and errors == 0), f"{rps['sdk']:.0f}", f"{rps['ours'] / rps['sdk']:.2f}"))
+                     verdict(ratio >= 0.7 and errors == 0), f"{rps['sdk']:.0f}", f"{rps['ours'] / rps['sdk']:.2f}"))
     return (table(("concurrency", "ours req/s (verified, cached chain)", "bare Flask req/s", "ratio", "errors",
-                   "target ≥ 0.8, 0 errors", "context: SDK hello world in Flask, req/s", "ours / that"),
+                   "target ≥ 0.7, 0 errors", "context: SDK hello world in Flask, req/s", "ours / that"),
                   rows), memory)
 
 
-def memory_growth(work: Path, script: Path, env: dict[str, str]) -> Table:
+def signed_request(work: Path, key: rsa.RSAPrivateKey) -> tuple[bytes, dict[str, str]]:
+    """A freshly signed topic question: the body and headers wrk sends."""
+    script = wrk_script(work, key)
+    return (work / "body.json").read_bytes(), dict(re.findall(r'wrk.headers\["([^"]+)"\] = "([^"]+)"',
+                                                              script.read_text()))
+
+
+def memory_growth(work: Path, key: rsa.RSAPrivateKey, env: dict[str, str]) -> Table:
     """RSS of one worker after 100 and after 10,000 signed requests."""
-    total = 200 if QUICK else 10_000
-    body = (work / "body.json").read_bytes()
-    headers = dict(re.findall(r'wrk.headers\["([^"]+)"\] = "([^"]+)"', script.read_text()))
-    with gunicorn("bench.signed_app:app", env={**env, "THREADS": "1"}, workers=1) as base:
-        # Our own child: matching by name alone could pick another run's gunicorn on a shared machine.
-        master = int(subprocess.run(["pgrep", "-P", str(os.getpid()), "-f", "gunicorn"],
-                                    capture_output=True, text=True).stdout.split()[0])
+    total = 1_000 if QUICK else 10_000
+    with gunicorn("bench.signed_app:app", env={**env, "WORKER_CONNECTIONS": "1"}, workers=1) as base:
+        master = our_server_pid("bench.signed_app")
         session = requests.Session()
         marks = {}
         for i in range(1, total + 1):
+            if i % 2_000 == 1:  # re-sign well within the 150 s a timestamp is valid
+                body, headers = signed_request(work, key)
             assert session.post(f"{base}/alexa", data=body, headers=headers, timeout=5).status_code == 200
             if i in (100, total):
                 marks[i] = worker_rss_mib(master)
@@ -268,37 +304,67 @@ def large_model() -> tuple[object, list[str]]:
     return model, [" ".join(rng.sample(words, rng.randint(2, 8))) for _ in range(300)]
 
 
+SECTIONS = (
+    ("1. Per-request cost in process (Lambda entry, same envelope)", per_request),
+    ("2. Cold start, the Lambda way (python3.12 -I -B, read-only copies)", cold_start),
+    ("3. Webhook throughput with wrk (gunicorn, 2 workers)", None),   # 3 and 6 share one set of servers
+    ("4. Request verification", verification),
+    ("5. Simulator NLU", nlu),
+    ("6. Memory of one gunicorn worker", None),
+)
+
+
+def load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def report() -> str:
-    started = time.time()
-    hook, memory = webhook()
-    sections = [
-        ("1. Per-request cost in process (Lambda entry, same envelope)", per_request()),
-        ("2. Cold start (fresh interpreter: import + first LaunchRequest)", cold_start()),
-        ("3. Webhook throughput with wrk (gunicorn, 2 workers)", hook),
-        ("4. Request verification", verification()),
-        ("5. Simulator NLU", nlu()),
-        ("6. Memory of one gunicorn worker", memory),
-    ]
+    started, load_before = time.time(), load()
+    results: dict[str, Table] = {}
+    for title, run in SECTIONS:
+        if title.startswith("3."):
+            progress("3 and 6. webhook throughput and memory: gunicorn servers driven by wrk")
+            results[title], results[SECTIONS[5][0]] = webhook()
+        elif run is not None:
+            progress(title)
+            results[title] = run()
     head = (f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
             f"{platform.system()}; {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; "
-            f"command: `make bench`{' (BENCH_QUICK=1)' if QUICK else ''}; took {time.time() - started:.0f} s.")
+            f"command: `make bench`{' (BENCH_QUICK=1)' if QUICK else ''}; took {time.time() - started:.0f} s; "
+            f"load average (1/5/15 min) {load_before} before, {load()} after — "
+            f"above ~0.5 other work shared the {os.cpu_count()} cores.")
     body = [head]
-    for title, rows in sections:
-        body += ["", f"### {title}", "", *rows]
+    for title, _ in SECTIONS:
+        body += ["", f"### {title}", "", *results[title]]
     return "\n".join(body)
+
+
+def record(text: str, path: Path = ROOT / "BENCHMARKS.md") -> None:
+    """Replace the generated section of BENCHMARKS.md with ``text``."""
+    doc = path.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(MARK_START) + ".*?" + re.escape(MARK_END), re.S)
+    path.write_text(pattern.sub(lambda _: f"{MARK_START}\n{text}\n{MARK_END}", doc), encoding="utf-8")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help="replace the generated section of BENCHMARKS.md")
+    parser.add_argument("--write", action="store_true",
+                        help="also replace the generated section of BENCHMARKS.md (make bench-record)")
     args = parser.parse_args()
-    text = report()
+    if args.write and QUICK:
+        parser.error("BENCH_QUICK=1 numbers are a smoke run; they are never recorded in BENCHMARKS.md")
+    try:
+        text = report()
+    except KeyboardInterrupt:
+        print("\nbench: interrupted; servers stopped, nothing written", file=sys.stderr)
+        return 130
     print(text)
-    if args.write and not QUICK:
-        path = ROOT / "BENCHMARKS.md"
-        doc = path.read_text()
-        pattern = re.compile(re.escape(MARK_START) + ".*?" + re.escape(MARK_END), re.S)
-        path.write_text(pattern.sub(lambda _: f"{MARK_START}\n{text}\n{MARK_END}", doc))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(text + "\n", encoding="utf-8")
+    progress(f"wrote {RESULTS.relative_to(ROOT)}")
+    if args.write:
+        record(text)
+        progress("rewrote the generated section of BENCHMARKS.md")
     return 0
 
 

@@ -2,27 +2,24 @@
 
 ``python -m deploy.check_lambda`` (after ``make package``) unzips the package
 into a temporary directory and, several times over, starts a fresh isolated
-interpreter (``python -I -S -B``: no site-packages, no environment, no current
+Python 3.12 (``python -I -S -B``: no site-packages, no environment, no current
 directory, no bytecode written) that sees only the standard library and that
 directory, imports ``lambda_handler`` and answers a LaunchRequest and a
-question. It prints the
-zip's size and the median cold start: the import, the import plus the first
-response, and the whole process. The zip carries no ``.pyc`` and Lambda's
-``/var/task`` is read-only, so every cold start there compiles the sources it
-imports; ``-B`` makes every run here do the same.
+question. It prints the zip's size and the median cold start: the import, the
+import plus the first response, and the whole process. Lambda's ``/var/task``
+is read-only, so a cold start there can only use the bytecode the zip ships
+(``make package`` compiles it for 3.12); ``-B`` makes every run here the same.
 
-Python 3.12 is used when this machine has it (Lambda's runtime is
-``python3.12``); otherwise the interpreter running this, which is fine for the
-pure-Python code the skill loads. ``tests/test_deploy_lambda.py`` runs the same
-probe and checks its answers.
+The interpreter is the one ``deploy.package_lambda.find_python`` finds (Lambda's
+runtime is ``python3.12``); if this machine has none, the interpreter running
+this, which then ignores the shipped 3.12 bytecode and compiles the sources.
+``tests/test_deploy_lambda.py`` runs the same probe and checks its answers;
+``make bench`` compares the cold start with the SDK's hello world.
 """
 from __future__ import annotations
 
 import argparse
-import glob
 import json
-import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -34,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import package_lambda
 from .package_lambda import DEFAULT_OUT, PYTHON_VERSION
 
 PROBE = Path(__file__).with_name("lambda_probe.py")
@@ -41,21 +39,12 @@ SKILL_ID = "amzn1.ask.skill.00000000-0000-0000-0000-000000000000"
 
 
 def find_python(version: str = PYTHON_VERSION) -> str:
-    """An interpreter of ``version`` (Lambda's) if this machine has one, else this one's base."""
-    name = f"python{version}"
-    candidates = [os.environ.get("LAMBDA_PYTHON"), shutil.which(name),
-                  *sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}*/bin/{name}")), reverse=True),
-                  f"/usr/local/bin/{name}", f"/usr/bin/{name}"]
-    for candidate in filter(None, candidates):
-        try:
-            out = subprocess.run([candidate, "-I", "-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                                 capture_output=True, text=True, timeout=20)
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if out.returncode == 0 and out.stdout.strip() == version:
-            return candidate
-    # A venv's interpreter is its base one plus site-packages, which -S turns off anyway.
-    return getattr(sys, "_base_executable", None) or sys.executable
+    """Lambda's Python if this machine has one, else this interpreter's base one."""
+    try:
+        return package_lambda.find_python(version)
+    except package_lambda.PackagingError:
+        # A venv's interpreter is its base one plus site-packages, which -S turns off anyway.
+        return getattr(sys, "_base_executable", None) or sys.executable
 
 
 def extract(zip_path: Path, directory: Path) -> Path:

@@ -20,6 +20,33 @@ import json  # noqa: E402
 import sys  # noqa: E402
 
 
+def check_bytecode(package):
+    """Check every shipped .pyc with this interpreter's own rules: magic, mode, source hash."""
+    import os
+    magic, tag = importlib.util.MAGIC_NUMBER, sys.implementation.cache_tag
+    checked, problems = 0, []
+    for folder, _, files in os.walk(package):
+        if os.path.basename(folder) != "__pycache__":
+            continue
+        for name in files:
+            path = os.path.join(folder, name)
+            with open(path, "rb") as fh:
+                head = fh.read(16)
+            source = os.path.join(os.path.dirname(folder), name.split(".", 1)[0] + ".py")
+            checked += 1
+            if head[:4] != magic or not name.endswith(f".{tag}.pyc"):
+                problems.append(f"{path}: not this runtime's bytecode")
+            elif int.from_bytes(head[4:8], "little") != 0b01:  # hash-based, source not checked
+                problems.append(f"{path}: not unchecked-hash")
+            elif not os.path.exists(source):
+                problems.append(f"{path}: no source beside it")
+            else:
+                with open(source, "rb") as fh:
+                    if importlib.util.source_hash(fh.read()) != head[8:16]:
+                        problems.append(f"{path}: compiled from a different source")
+    return {"magic": magic.hex(), "cache_tag": tag, "checked": checked, "problems": problems}
+
+
 def main() -> None:
     package, events_path = sys.argv[1], sys.argv[2]
     with open(events_path, encoding="utf-8") as fh:
@@ -52,6 +79,7 @@ def main() -> None:
                 skill_modules[name] = f"{type(exc).__name__}: {exc}"
     report = {
         "python": list(sys.version_info[:3]),
+        "bytecode": check_bytecode(package),
         "executable": sys.executable,
         "flags": {"isolated": sys.flags.isolated, "no_site": sys.flags.no_site,
                   "ignore_environment": sys.flags.ignore_environment},

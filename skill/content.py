@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 CONTENT_PATH = Path(__file__).with_name("content.json")
 DEFAULT_LOCALE = "en-US"
 
 
-@dataclass(frozen=True)
-class Sentence:
+# Records are NamedTuples, not frozen dataclasses: equally immutable, but a
+# dataclass generates and compiles its methods at import, about half a
+# millisecond each on a Lambda cold start (see BENCHMARKS.md).
+class Sentence(NamedTuple):
     """One spoken sentence and what it rests on.
 
     ``quote`` is a short run of the article's own words (at most eight) that the
@@ -50,8 +51,7 @@ def ends_with_doctor(lines: Lines) -> bool:
     return bool(lines) and lines[-1].safety == "doctor"
 
 
-@dataclass(frozen=True)
-class Topic:
+class Topic(NamedTuple):
     """One point of the article: a short answer, a longer one, and what to offer next."""
 
     id: str
@@ -78,8 +78,7 @@ class Topic:
         return text(self.more_lines)
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(NamedTuple):
     """A glossary entry; its id is the entity-resolution id of the slot value."""
 
     id: str
@@ -95,8 +94,7 @@ class Term:
         return text(self.answer_lines)
 
 
-@dataclass(frozen=True)
-class FollowUp:
+class FollowUp(NamedTuple):
     """Questions that point back ("how common is that") at the topic the listener is on.
 
     ``topics`` maps a current topic to the topic that answers this kind of
@@ -108,8 +106,7 @@ class FollowUp:
     topics: Mapping[str, str]
 
 
-@dataclass(frozen=True)
-class LocaleInfo:
+class LocaleInfo(NamedTuple):
     """What differs by country: the emergency number and department, the crisis line.
 
     Each number carries the official page it was checked against.

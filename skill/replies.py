@@ -12,20 +12,18 @@ twice.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .content import CONTENT, Content, FollowUp, Lines, Term, Topic, ends_with_doctor, text
 from .speech import join, to_ssml, with_pause
 
 
-@dataclass(frozen=True)
-class Card:
+class Card(NamedTuple):
     title: str
     content: str
 
 
-@dataclass(frozen=True)
-class Reply:
+class Reply(NamedTuple):
     """One turn of speech.
 
     ``reprompt`` None closes the session; ``topic`` and ``offer`` are the topic

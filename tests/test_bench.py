@@ -1,22 +1,70 @@
-"""`make bench` runs end to end on a tiny setting (BENCH_QUICK=1). Timing is not asserted here."""
+"""`make bench` runs end to end on a tiny setting (BENCH_QUICK=1), and stops cleanly on Ctrl-C.
+
+Timing is not asserted here.
+"""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+QUICK = {**os.environ, "BENCH_QUICK": "1", "PYTHONPATH": str(ROOT)}
 
 
 def test_bench_runs_end_to_end_quickly():
+    benchmarks = (ROOT / "BENCHMARKS.md").read_bytes()
     result = subprocess.run([sys.executable, "-m", "bench.run"], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300, env={**os.environ, "BENCH_QUICK": "1", "PYTHONPATH": str(ROOT)})
+                            timeout=600, env=QUICK)
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
-    for section in ("1. Per-request cost", "2. Cold start", "3. Webhook throughput", "4. Request verification",
-                    "5. Simulator NLU", "6. Memory"):
+    for section in ("1. Per-request cost", "2. Cold start, the Lambda way", "3. Webhook throughput",
+                    "4. Request verification", "5. Simulator NLU", "6. Memory"):
         assert f"### {section}" in out
+    for step in ("] 1. ", "] 2. ", "cold start round 3/3", "] 3 and 6. ", "] 4. ", "] 5. ", "wrote build/bench"):
+        assert step in result.stderr   # progress as it goes
     assert "(BENCH_QUICK=1)" in out
     assert "| µs per request, median |" in out and "resolve one utterance" in out
     assert "resolve on a generated 30-intent" in out  # the NLU speed limit lives here, not in the unit tests
+    assert "| import + first response, ms (median), as on Lambda |" in out and "SDK hello world (pip --target)" in out
+    assert (ROOT / "build" / "bench" / "results-quick.md").read_text(encoding="utf-8") == out.rstrip("\n") + "\n"
+    assert (ROOT / "BENCHMARKS.md").read_bytes() == benchmarks   # only `make bench-record` rewrites it
+
+
+def test_a_quick_run_is_never_recorded():
+    result = subprocess.run([sys.executable, "-m", "bench.run", "--write"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60, env=QUICK)
+    assert result.returncode == 2 and "never recorded" in result.stderr
+
+
+def test_ctrl_c_stops_cleanly(tmp_path):
+    """SIGINT to the whole process group, as a terminal sends it, mid-way through the cold-start runs."""
+    env = {**QUICK, "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "bench.run"], cwd=ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    lines = []
+    try:
+        for line in proc.stderr:
+            lines.append(line)
+            if "cold start round 1/" in line:
+                break
+        time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    err = "".join(lines) + err
+    assert proc.returncode == 130, err[-2000:]
+    assert "interrupted" in err and "Traceback" not in err
+    time.sleep(0.5)
+    try:
+        os.killpg(proc.pid, 0)
+        leftovers = True
+    except ProcessLookupError:
+        leftovers = False
+    assert not leftovers, "processes of the run were left behind"
+    assert list(tmp_path.iterdir()) == []   # temporary copies removed

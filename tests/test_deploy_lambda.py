@@ -2,7 +2,8 @@
 
 The zip is built into a temporary directory, unzipped, and run by a fresh
 interpreter that can see nothing but the standard library and the unzipped
-files, the way Lambda's python3.12 runtime sees /var/task.
+files, the way Lambda's python3.12 runtime sees /var/task. Building needs a
+Python 3.12 (see deploy/package_lambda.py): the zip ships bytecode compiled for it.
 """
 from __future__ import annotations
 
@@ -143,9 +144,40 @@ def task_dir(built, tmp_path_factory):
 
 
 def test_two_builds_are_byte_identical(built, tmp_path):
+    """Each build compiles in its own temporary directory, so this also proves no path leaks into the bytecode."""
     again = tmp_path / "lambda.zip"
     package_lambda.build(again)
     assert again.read_bytes() == built.read_bytes()
+
+
+def test_every_module_ships_with_its_bytecode(built):
+    with zipfile.ZipFile(built) as archive:
+        names = set(archive.namelist())
+        heads = {n: archive.read(n)[:8] for n in names if n.endswith(".pyc")}
+    sources = {n for n in names if n.endswith(".py")}
+    tag = package_lambda.CACHE_TAG
+    expected = set()
+    for source in sources:
+        folder, _, module = source.rpartition("/")
+        expected.add(f"{folder}/__pycache__/{module[:-3]}.{tag}.pyc".lstrip("/"))
+    assert set(heads) == expected and len(sources) > 800
+    assert {head for head in heads.values()} == {package_lambda.PYC_MAGIC + b"\x01\x00\x00\x00"}
+
+
+def test_bytecode_for_another_python_is_refused(tmp_path):
+    out = tmp_path / "lambda.zip"
+    with pytest.raises(package_lambda.PackagingError, match=r"not CPython 3\.12 bytecode"):
+        package_lambda.build(out, python=sys.executable)   # the 3.11 running the tests
+    assert not out.exists()
+
+
+def test_no_lambda_python_is_a_clear_error(monkeypatch):
+    monkeypatch.delenv("LAMBDA_PYTHON", raising=False)
+    with pytest.raises(package_lambda.PackagingError, match=r"needs CPython 2\.9 .*pyenv install 2\.9"):
+        package_lambda.find_python("2.9")
+    monkeypatch.setenv("LAMBDA_PYTHON", sys.executable)
+    with pytest.raises(package_lambda.PackagingError, match=r"LAMBDA_PYTHON=.* is not a working CPython 3\.12"):
+        package_lambda.find_python()
 
 
 def test_entries_are_normalised(built):
@@ -157,7 +189,7 @@ def test_entries_are_normalised(built):
         assert info.date_time == (1980, 1, 1, 0, 0, 0), info.filename
         assert info.external_attr >> 16 == 0o100644, info.filename
         assert info.compress_type == zipfile.ZIP_DEFLATED
-        assert "__pycache__" not in info.filename and not info.filename.endswith((".pyc", ".pyo"))
+        assert not info.filename.endswith(".pyo")
         assert not info.filename.startswith("bin/")
         assert not re.search(r"\.dist-info/(RECORD|INSTALLER|REQUESTED|direct_url\.json)$", info.filename)
 
@@ -177,7 +209,7 @@ def test_ships_exactly_the_pinned_runtime(built):
 
 def test_ships_the_whole_skill_package(built):
     with zipfile.ZipFile(built) as archive:
-        shipped = {n for n in archive.namelist() if n.startswith("skill/")}
+        shipped = {n for n in archive.namelist() if n.startswith("skill/") and "/__pycache__/" not in n}
     in_repo = {f"skill/{p.name}" for p in (ROOT / "skill").iterdir() if p.is_file() and p.suffix != ".pyc"}
     assert shipped == in_repo
 
@@ -226,6 +258,29 @@ def test_the_probe_saw_only_the_package_and_the_standard_library(isolated, task_
         assert path.startswith((task, *stdlib)), f"{name} came from {path}"
     assert report["module_files"]["lambda_handler"] == str(task_dir / "lambda_handler.py")
     assert not any(report["importable"].values()), report["importable"]
+
+
+def test_the_bytecode_is_the_runtimes_and_matches_every_source(isolated, built):
+    """The probe checked every .pyc with the runtime's own magic number and source hashes."""
+    _, report = isolated
+    assert report["python"][:2] == [3, 12], "the probe must run Lambda's Python to check its bytecode"
+    bytecode = report["bytecode"]
+    assert bytecode["problems"] == [] and bytecode["cache_tag"] == package_lambda.CACHE_TAG
+    with zipfile.ZipFile(built) as archive:
+        pycs = [n for n in archive.namelist() if n.endswith(".pyc")]
+        assert bytecode["checked"] == len(pycs)
+        assert {archive.read(n)[:4].hex() for n in pycs} == {bytecode["magic"]}
+
+
+def test_the_runtime_loads_the_bytecode_without_reading_the_source(task_dir, tmp_path):
+    """Unchecked-hash bytecode is used as shipped: a broken source beside it changes nothing."""
+    import shutil
+    copy = tmp_path / "task"
+    shutil.copytree(task_dir, copy)
+    (copy / "skill" / "speech.py").write_text("raise ImportError('the source was compiled')\n")
+    run = check_lambda.probe(copy, launch_and_question()[:1])
+    assert "error" not in run.report["results"][0], run.report["results"]
+    assert run.report["skill_modules"]["skill.speech"] == "ok"
 
 
 def test_every_shipped_skill_module_imports_on_its_own(isolated):

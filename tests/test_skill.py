@@ -316,7 +316,7 @@ def test_request_types_the_sdk_cannot_read_are_refused(dev_client, caplog):
     # the SDK's exception, whose message quotes the value it could not read.
     assert str(info.value) == "SerializationException" and info.value.__suppress_context__
     assert "discriminator" not in caplog.text
-    assert re.search(r"request failed: SerializationException at serialize\.py:\d+", caplog.text)
+    assert re.search(r"request failed: SerializationException at (serialize|skill)\.py:\d+", caplog.text)
     reply = dev_client.post("/alexa", json=E.envelope(request))
     assert reply.status_code == 400
     assert reply.get_json() == {"error": "malformed request envelope"}
@@ -481,3 +481,42 @@ def test_serializer_speed_ups_still_hook_into_the_pinned_sdk(monkeypatch):
     parsed = parse_envelope(E.envelope(E.launch()))
     assert parsed.request.timestamp.tzinfo is not None
     assert called == set(Serializer.OVERRIDDEN)
+
+
+def test_ssml_escaping_matches_html_escape_and_round_trips():
+    """to_ssml escapes by hand (no html import on the cold path) exactly as html.escape(quote=False) would."""
+    import html
+
+    from skill.speech import plain_text, to_ssml
+    text = 'Tom & Jerry <said> "PSA" > 4 & it\'s &amp; fine'
+    ssml = to_ssml(text)
+    assert ssml == html.escape(text, quote=False).replace(
+        "PSA", '<say-as interpret-as="characters">PSA</say-as>')
+    parse_ssml(f"<speak>{ssml}</speak>")
+    assert plain_text(ssml) == text
+
+
+def test_fast_envelope_parsing_builds_what_the_sdk_builds():
+    """skill.skill's Serializer caches per-class work; the typed envelope must equal the SDK's own."""
+    import json
+
+    from ask_sdk_core.serialize import DefaultSerializer
+    from ask_sdk_model import RequestEnvelope
+
+    from skill.skill import _SERIALIZER, parse_envelope
+    glossary = CONTENT.glossary_slot
+    envelopes = [
+        E.envelope(E.launch("en-GB")),
+        E.envelope(E.intent("PsaTestIntent"), attributes={"topic": "psa", "rate": 1}),
+        E.envelope(E.intent(CONTENT.glossary_intent, {glossary: E.slot(glossary, "zometa", er_id="zometa")})),
+        E.envelope(E.intent(CONTENT.glossary_intent, {glossary: E.slot(glossary, "something odd")})),
+        E.envelope(E.can_fulfill("PsaTestIntent")),
+        E.envelope(E.session_ended("ERROR")),
+    ]
+    for envelope in envelopes:
+        envelope["request"]["unknownField"] = {"kept": True}   # unknown keys are kept as they came
+        ours = parse_envelope(envelope)
+        sdk = DefaultSerializer().deserialize(json.dumps(envelope), RequestEnvelope)
+        assert ours == sdk
+        assert _SERIALIZER.serialize(ours) == DefaultSerializer().serialize(sdk)
+        assert ours.request.unknownField == {"kept": True}

@@ -153,6 +153,8 @@ def create_app(*, mode: str = DEVELOPMENT, skill_ids: str | None = None,
 
     @app.after_request
     def log_request(response: Response) -> Response:
+        if not log.isEnabledFor(logging.INFO):
+            return response
         latency = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         log.info("%s %s status=%d %s outcome=%s latency_ms=%.1f", request.method, request.path,
                  response.status_code, g.get("summary", ""), g.get("outcome", "-"), latency)
@@ -163,7 +165,8 @@ def create_app(*, mode: str = DEVELOPMENT, skill_ids: str | None = None,
         body = read_body()
         try:
             envelope = parse_body(body)
-            g.summary = request_summary(envelope)
+            if log.isEnabledFor(logging.INFO):  # only the log line reads it
+                g.summary = request_summary(envelope)
             if verifier is not None:
                 verify(verifier, body, envelope)  # checks the skill id too
             else:
