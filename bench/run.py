@@ -238,35 +238,19 @@ def nlu() -> Table:
     utterances = ["what is a psa test", "could my husband's back pain be cancer", "define zometa",
                   "what's the weather like tomorrow", "yes please", "how do they treat pain in the bones",
                   "i can't feel my legs", "tell me more", "play some jazz", "is stage four curable"]
-    times = []
-    for _ in range(2 if QUICK else 20):
-        for model in models.values():
-            for u in utterances:
-                start = time.perf_counter()
-                model.resolve(u)
-                times.append(time.perf_counter() - start)
+    rounds = 2 if QUICK else 20
+    times = resolve_times(models.values(), utterances, rounds)
     mean_ms = statistics.mean(times) * 1000
     big, said = large_model()
     big.resolve(said[0])
-    big_times = []
-    for u in said[:30] if QUICK else said:
-        start = time.perf_counter()
-        big.resolve(u)
-        big_times.append(time.perf_counter() - start)
-    big_ms = statistics.mean(big_times) * 1000
+    big_ms = statistics.mean(resolve_times([big], said[:30] if QUICK else said, 1)) * 1000
     # As people really talk: lead-ins, caregivers, misheard terms, terse and pointing follow-ups.
     natural = ["so i've been on my feet all day and my wife keeps asking me what usually causes back pain",
                "my son is asking what a psa test is", "what is an oncologist my dad has to see one next week",
                "what is zoe metta", "dental sumab", "cure", "how common is that", "do i have cancer",
                "i need help, what can i ask you", "um so my dad just got diagnosed and we're all a bit lost "
                "how do they check if it has spread", "what are bis fos fo nates", "order me a pizza"]
-    slow = []
-    for _ in range(2 if QUICK else 20):
-        for model in models.values():
-            for u in natural:
-                start = time.perf_counter()
-                model.resolve(u)
-                slow.append(time.perf_counter() - start)
+    slow = resolve_times(models.values(), natural, rounds)
     natural_ms = statistics.mean(slow) * 1000
     return table(("", "value", "target"),
                  [("model load, ms per locale", f"{load_ms:.1f}", ""),
@@ -278,6 +262,18 @@ def nlu() -> Table:
                   ("natural speech, p99 ms", f"{percentile(slow, 99) * 1000:.3f}", ""),
                   ("resolve on a generated 30-intent × 30-sample model, mean ms", f"{big_ms:.3f}",
                    f"≤ 2 ms: {verdict(big_ms <= 2)}")])
+
+
+def resolve_times(models, utterances: list[str], rounds: int) -> list[float]:
+    """Seconds per resolve, every utterance on every model, ``rounds`` times."""
+    times = []
+    for _ in range(rounds):
+        for model in models:
+            for u in utterances:
+                start = time.perf_counter()
+                model.resolve(u)
+                times.append(time.perf_counter() - start)
+    return times
 
 
 def large_model() -> tuple[object, list[str]]:
