@@ -11,7 +11,7 @@ twice.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from .content import CONTENT, Content, FollowUp, Lines, Term, Topic, ends_with_doctor, text
@@ -92,14 +92,16 @@ def _source_line(content: Content) -> str:
     return content.prompts["card_source"].format(**content.source)
 
 
-def _offers(first: Topic, exclude: str, content: Content) -> list[tuple[Topic, str]]:
-    """Topics to offer next, in order: the suggested one, then the ones after it."""
-    offers, topic = [], first
+def _offers(first: Topic, exclude: str, content: Content) -> Iterator[tuple[Topic, str]]:
+    """Topics to offer next, in order: the suggested one, then the ones after it.
+
+    A generator: nearly every answer takes the first, so the rest are never built.
+    """
+    topic = first
     for _ in range(len(content.topics)):
         if topic.id != exclude:
-            offers.append((topic, content.prompts["offer"].format(label=topic.label)))
+            yield topic, content.prompts["offer"].format(label=topic.label)
         topic = content.topic_by_id[topic.next]
-    return offers
 
 
 def _answer(lines: Lines, category: str, variant: int, title: str, next_topic: Topic,
@@ -111,10 +113,12 @@ def _answer(lines: Lines, category: str, variant: int, title: str, next_topic: T
     """
     exclude = topic_id if exclude is None else exclude
     offers = _offers(next_topic, exclude, content)
+    first = next(offers)
     answer = text(lines)
     doctor = "" if ends_with_doctor(lines) else fresh(
         rotated(content.doctor_lines(category), variant), previous)
-    offered, offer = next(((t, line) for t, line in offers if line not in previous), offers[0])
+    offered, offer = first if first[1] not in previous else next(
+        ((t, line) for t, line in offers if line not in previous), first)
     spoken = with_pause(to_ssml(answer), to_ssml(doctor)) if doctor else to_ssml(answer)
     card = "\n\n".join(part for part in (answer, doctor, _source_line(content)) if part)
     return Reply(

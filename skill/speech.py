@@ -7,6 +7,7 @@ card unchanged.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Acronyms Alexa would otherwise try to pronounce as words ("psa" -> "pissa").
 SPELLED_OUT = ("PSA", "CT", "MRI", "IV")
@@ -34,8 +35,13 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+@lru_cache(maxsize=1024)
 def to_ssml(text: str) -> str:
-    """Escape plain text for SSML and spell out acronyms letter by letter."""
+    """Escape plain text for SSML and spell out acronyms letter by letter.
+
+    Cached: the texts are the content file's own (answers, doctor lines, offers,
+    prompts), a few hundred in all, and the conversion was a quarter of a reply's cost.
+    """
     return _ACRONYM.sub(r'<say-as interpret-as="characters">\1</say-as>', escape(text))
 
 
