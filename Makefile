@@ -10,8 +10,11 @@ PORT   ?= 5000
 PIP    := $(BIN)/python -m pip install -q --disable-pip-version-check --no-compile
 RUN_STAMP := $(VENV)/.installed-run
 STAMP     := $(VENV)/.installed-dev
+# pytest-xdist: one worker per core; tests that share one expensive thing (a browser, the npm install,
+# the unzipped Lambda package) carry an xdist_group mark and run on one worker together.
+XDIST  := -n auto --dist loadgroup
 
-.PHONY: install install-run run serve test models ask bench bench-load bench-slow clean screenshots
+.PHONY: install install-run run serve test test-clock test-all models ask bench bench-load bench-slow clean screenshots
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -42,9 +45,20 @@ run: install-run
 serve: install
 	PORT=$(PORT) $(BIN)/gunicorn -c webhook/gunicorn.conf.py 'webhook.app:production_app()'
 
-## Lint (ruff, rules in pyproject.toml), then the whole test suite; warnings fail tests.
+## Lint (ruff, rules in pyproject.toml), then the whole test suite: in parallel on every core, in a random
+## order (the seed is printed last); warnings fail tests. Extra pytest options: PYTEST_ARGS=...
 test: install
-	$(BIN)/ruff check . && $(BIN)/python -m pytest -q
+	$(BIN)/ruff check . && $(BIN)/python -m pytest -q $(XDIST) $(PYTEST_ARGS)
+
+## The whole suite again with the clock a year ahead and a month back (libfaketime moves the clock of
+## every process the tests start): a test that only passes on the day it was written fails here.
+test-clock: install
+	@command -v faketime >/dev/null || { echo "test-clock needs faketime: apt-get install faketime"; exit 2; }
+	faketime -f '+400d' $(BIN)/python -m pytest -q $(XDIST) -p no:cacheprovider $(PYTEST_ARGS)
+	faketime -f '-30d' $(BIN)/python -m pytest -q $(XDIST) -p no:cacheprovider $(PYTEST_ARGS)
+
+## What CI runs: make test, then make test-clock.
+test-all: test test-clock
 
 ## One-shot question through the local simulator: make ask Q="what is psa"
 ask: install-run

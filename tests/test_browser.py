@@ -16,8 +16,10 @@ import pytest
 
 from simulator.web.screenshots import CHROMIUM, SIZES, SPEECH_STUB, chromium, dev_server
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
+# One xdist worker runs this module, so the run starts one chromium and one dev server, not one per worker.
+pytestmark = [pytest.mark.xdist_group("browser"),
+              pytest.mark.skipif(not CHROMIUM.exists(),
+                                 reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")]
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (pip install -r requirements-dev.txt)")
 expect = sync_api.expect
 

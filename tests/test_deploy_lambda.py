@@ -1,6 +1,6 @@
 """AWS Lambda: the SAM template (cfn-lint, offline) and dist/lambda.zip (make package).
 
-The zip is built into a temporary directory, unzipped, and run by a fresh
+The zip is built once per test run into a temporary directory (conftest's lambda_zip), unzipped, and run by a fresh
 interpreter that can see nothing but the standard library and the unzipped
 files, the way Lambda's python3.12 runtime sees /var/task. Building needs a
 Python 3.12 (see deploy/package_lambda.py): the zip ships bytecode compiled for it.
@@ -23,6 +23,9 @@ from simulator.alexa_api import AlexaApi, user_key
 from skill.content import CONTENT
 from skill.speech import plain_text
 from testkit import envelopes as E
+
+# One xdist worker runs this module: the unzipped package is probed once per run, not once per worker.
+pytestmark = pytest.mark.xdist_group("lambda")
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -132,26 +135,19 @@ def test_lambda_pins_agree_with_the_runtime_requirements():
 # --- the zip ------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    out = tmp_path_factory.mktemp("dist") / "lambda.zip"
-    package_lambda.build(out)
-    return out
+def task_dir(lambda_zip, tmp_path_factory):
+    return check_lambda.extract(lambda_zip, tmp_path_factory.mktemp("var-task"))
 
 
-@pytest.fixture(scope="module")
-def task_dir(built, tmp_path_factory):
-    return check_lambda.extract(built, tmp_path_factory.mktemp("var-task"))
-
-
-def test_two_builds_are_byte_identical(built, tmp_path):
+def test_two_builds_are_byte_identical(lambda_zip, tmp_path):
     """Each build compiles in its own temporary directory, so this also proves no path leaks into the bytecode."""
     again = tmp_path / "lambda.zip"
     package_lambda.build(again)
-    assert again.read_bytes() == built.read_bytes()
+    assert again.read_bytes() == lambda_zip.read_bytes()
 
 
-def test_every_module_ships_with_its_bytecode(built):
-    with zipfile.ZipFile(built) as archive:
+def test_every_module_ships_with_its_bytecode(lambda_zip):
+    with zipfile.ZipFile(lambda_zip) as archive:
         names = set(archive.namelist())
         heads = {n: archive.read(n)[:8] for n in names if n.endswith(".pyc")}
     sources = {n for n in names if n.endswith(".py")}
@@ -180,8 +176,8 @@ def test_no_lambda_python_is_a_clear_error(monkeypatch):
         package_lambda.find_python()
 
 
-def test_entries_are_normalised(built):
-    with zipfile.ZipFile(built) as archive:
+def test_entries_are_normalised(lambda_zip):
+    with zipfile.ZipFile(lambda_zip) as archive:
         infos = archive.infolist()
     names = [i.filename for i in infos]
     assert names == sorted(names) and len(names) == len(set(names))
@@ -194,8 +190,8 @@ def test_entries_are_normalised(built):
         assert not re.search(r"\.dist-info/(RECORD|INSTALLER|REQUESTED|direct_url\.json)$", info.filename)
 
 
-def test_ships_exactly_the_pinned_runtime(built):
-    with zipfile.ZipFile(built) as archive:
+def test_ships_exactly_the_pinned_runtime(lambda_zip):
+    with zipfile.ZipFile(lambda_zip) as archive:
         names = archive.namelist()
     top = {name.split("/", 1)[0] for name in names}
     dists = {}
@@ -207,8 +203,8 @@ def test_ships_exactly_the_pinned_runtime(built):
     assert "lambda_handler.py" in names and "skill/content.json" in names
 
 
-def test_ships_the_whole_skill_package(built):
-    with zipfile.ZipFile(built) as archive:
+def test_ships_the_whole_skill_package(lambda_zip):
+    with zipfile.ZipFile(lambda_zip) as archive:
         shipped = {n for n in archive.namelist() if n.startswith("skill/") and "/__pycache__/" not in n}
     in_repo = {f"skill/{p.name}" for p in (ROOT / "skill").iterdir() if p.is_file() and p.suffix != ".pyc"}
     assert shipped == in_repo
@@ -230,8 +226,8 @@ def test_a_loose_requirement_is_refused(tmp_path):
         package_lambda.pinned(requirements)
 
 
-def test_zip_is_small(built):
-    assert built.stat().st_size < MAX_ZIP_BYTES
+def test_zip_is_small(lambda_zip):
+    assert lambda_zip.stat().st_size < MAX_ZIP_BYTES
 
 
 # --- running it as Lambda would ------------------------------------------------------
@@ -260,13 +256,13 @@ def test_the_probe_saw_only_the_package_and_the_standard_library(isolated, task_
     assert not any(report["importable"].values()), report["importable"]
 
 
-def test_the_bytecode_is_the_runtimes_and_matches_every_source(isolated, built):
+def test_the_bytecode_is_the_runtimes_and_matches_every_source(isolated, lambda_zip):
     """The probe checked every .pyc with the runtime's own magic number and source hashes."""
     _, report = isolated
     assert report["python"][:2] == [3, 12], "the probe must run Lambda's Python to check its bytecode"
     bytecode = report["bytecode"]
     assert bytecode["problems"] == [] and bytecode["cache_tag"] == package_lambda.CACHE_TAG
-    with zipfile.ZipFile(built) as archive:
+    with zipfile.ZipFile(lambda_zip) as archive:
         pycs = [n for n in archive.namelist() if n.endswith(".pyc")]
         assert bytecode["checked"] == len(pycs)
         assert {archive.read(n)[:4].hex() for n in pycs} == {bytecode["magic"]}
@@ -315,12 +311,12 @@ def test_the_package_answers_like_the_repository(isolated):
     assert foreign == {"error": "WrongApplication"}
 
 
-def test_check_lambda_reports_a_cold_start(built, capsys):
+def test_check_lambda_reports_a_cold_start(lambda_zip, capsys):
     """`python -m deploy.check_lambda` runs the package in fresh processes and prints the numbers.
 
     How fast is bench's business (`make bench`); here only that the command works.
     """
-    assert check_lambda.main(["--zip", str(built), "--runs", "1"]) == 0
+    assert check_lambda.main(["--zip", str(lambda_zip), "--runs", "1"]) == 0
     out = capsys.readouterr().out
     assert "median of 1 cold starts" in out and "import + first response:" in out and "python: 3.12" in out
 
@@ -362,5 +358,5 @@ def test_cold_start(task_dir, record_property, capsys):
         print(f"\n[lambda cold start] python {numbers.python}: import {numbers.import_ms:.0f} ms, "
               f"import + first response {numbers.first_response_ms:.0f} ms, "
               f"process {numbers.process_ms:.0f} ms, warm {numbers.warm_ms:.1f} ms")
-    # Lambda's init phase is capped at 10 s; anything near that would be a regression worth a look.
-    assert numbers.first_response_ms < 5000
+    # How fast is `make bench`'s business; here only that the numbers are whole and consistent.
+    assert 0 < numbers.import_ms <= numbers.first_response_ms <= numbers.process_ms

@@ -45,6 +45,9 @@ from skill.speech import MAX_SPEECH_CHARS
 from testkit.server import free_port, running
 from tests.conftest import parse_ssml
 
+# One xdist worker runs this module: the webhook is served and virtual-alexa driven once per run.
+pytestmark = pytest.mark.xdist_group("interop")
+
 ROOT = Path(__file__).resolve().parent.parent
 INTEROP = ROOT / "tests" / "interop"
 MODEL = ROOT / "interaction_model" / "en-US.json"
