@@ -16,7 +16,8 @@ import pytest
 
 from simulator.web.screenshots import CHROMIUM, SIZES, SPEECH_STUB, chromium, dev_server
 
-# One xdist worker runs this module, so the run starts one chromium and one dev server, not one per worker.
+# One xdist worker runs this module and the two fixtures below are session-scoped, so a run starts one
+# chromium and one dev server, however the random order interleaves these tests with others.
 pytestmark = [pytest.mark.xdist_group("browser"),
               pytest.mark.skipif(not CHROMIUM.exists(),
                                  reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")]
@@ -45,13 +46,13 @@ STYLE = "(el, prop) => getComputedStyle(el)[prop]"
 EMERGENCY_SPOKEN = "nine one one"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def base_url():
     with dev_server() as base:
         yield base
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
     with chromium() as browser:
         yield browser

@@ -24,8 +24,8 @@ from skill.content import CONTENT
 from skill.speech import plain_text
 from testkit import envelopes as E
 
-# One xdist worker runs this module: the unzipped package is probed once per run, not once per worker.
-pytestmark = pytest.mark.xdist_group("lambda")
+# The tests that run the unzipped package share one worker, so it is unzipped and probed once per run.
+on_the_probe_worker = pytest.mark.xdist_group("lambda-probe")
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -62,22 +62,29 @@ def template():
     return yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=CloudFormationLoader)
 
 
-def cfn_lint(path: Path) -> subprocess.CompletedProcess:
-    command = Path(sys.executable).with_name("cfn-lint")   # the venv's, pinned in requirements-dev.txt
-    return subprocess.run([str(command), "--", str(path)],
-                          capture_output=True, text=True, timeout=300)
+@pytest.fixture(scope="module")
+def cfn_lint(tmp_path_factory) -> dict[str, list[str]]:
+    """cfn-lint's findings for the template and for a broken copy, from one run (it takes seconds to start).
 
-
-def test_cfn_lint_finds_nothing():
-    result = cfn_lint(TEMPLATE)
-    assert (result.returncode, result.stdout.strip(), result.stderr.strip()) == (0, "", "")
-
-
-def test_cfn_lint_would_catch_a_broken_template(tmp_path):
-    broken = tmp_path / "template.yaml"
+    Parseable format: one line per finding, starting with the file's path.
+    """
+    broken = tmp_path_factory.mktemp("cfn") / "template.yaml"
     broken.write_text(TEMPLATE.read_text(encoding="utf-8").replace("MemorySize: 256", "MemorySize: 99999"))
-    result = cfn_lint(broken)
-    assert result.returncode != 0 and "E3034" in result.stdout
+    command = Path(sys.executable).with_name("cfn-lint")   # the venv's, pinned in requirements-dev.txt
+    result = subprocess.run([str(command), "--format", "parseable", "--", str(TEMPLATE), str(broken)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.stderr.strip() == "" and result.returncode != 0, result.stderr
+    lines = result.stdout.splitlines()
+    return {name: [line for line in lines if line.startswith(f"{path}:")]
+            for name, path in (("template", TEMPLATE), ("broken", broken))}
+
+
+def test_cfn_lint_finds_nothing(cfn_lint):
+    assert cfn_lint["template"] == []
+
+
+def test_cfn_lint_would_catch_a_broken_template(cfn_lint):
+    assert any(":E3034:" in line for line in cfn_lint["broken"]), cfn_lint["broken"]
 
 
 def test_function(template):
@@ -134,7 +141,7 @@ def test_lambda_pins_agree_with_the_runtime_requirements():
 
 # --- the zip ------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def task_dir(lambda_zip, tmp_path_factory):
     return check_lambda.extract(lambda_zip, tmp_path_factory.mktemp("var-task"))
 
@@ -236,12 +243,13 @@ def launch_and_question() -> list[dict]:
     return [E.envelope(E.launch("en-GB")), E.envelope(E.intent("PsaTestIntent", locale="en-GB"))]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def isolated(task_dir):
     events = [*launch_and_question(), E.envelope(E.launch(), app_id="amzn1.ask.skill.someone-else")]
     return events, check_lambda.probe(task_dir, events).report
 
 
+@on_the_probe_worker
 def test_the_probe_saw_only_the_package_and_the_standard_library(isolated, task_dir):
     _, report = isolated
     assert report["flags"] == {"isolated": 1, "no_site": 1, "ignore_environment": 1}
@@ -256,6 +264,7 @@ def test_the_probe_saw_only_the_package_and_the_standard_library(isolated, task_
     assert not any(report["importable"].values()), report["importable"]
 
 
+@on_the_probe_worker
 def test_the_bytecode_is_the_runtimes_and_matches_every_source(isolated, lambda_zip):
     """The probe checked every .pyc with the runtime's own magic number and source hashes."""
     _, report = isolated
@@ -268,6 +277,7 @@ def test_the_bytecode_is_the_runtimes_and_matches_every_source(isolated, lambda_
         assert {archive.read(n)[:4].hex() for n in pycs} == {bytecode["magic"]}
 
 
+@on_the_probe_worker
 def test_the_runtime_loads_the_bytecode_without_reading_the_source(task_dir, tmp_path):
     """Unchecked-hash bytecode is used as shipped: a broken source beside it changes nothing."""
     import shutil
@@ -279,11 +289,13 @@ def test_the_runtime_loads_the_bytecode_without_reading_the_source(task_dir, tmp
     assert run.report["skill_modules"]["skill.speech"] == "ok"
 
 
+@on_the_probe_worker
 def test_every_shipped_skill_module_imports_on_its_own(isolated):
     _, report = isolated
     assert report["skill_modules"] and set(report["skill_modules"].values()) == {"ok"}, report["skill_modules"]
 
 
+@on_the_probe_worker
 def test_the_package_answers_like_the_repository(isolated):
     events, report = isolated
     launch, question, foreign = report["results"]
@@ -321,6 +333,7 @@ def test_check_lambda_reports_a_cold_start(lambda_zip, capsys):
     assert "median of 1 cold starts" in out and "import + first response:" in out and "python: 3.12" in out
 
 
+@on_the_probe_worker
 def test_the_package_reaches_alexas_api_over_http(task_dir):
     """The zip carries the API client's HTTP stack: run in isolation, it calls a loopback Alexa API.
 
@@ -343,12 +356,14 @@ def test_the_package_reaches_alexas_api_over_http(task_dir):
         assert run.report["module_files"][module].startswith(str(task_dir)), module
 
 
+@on_the_probe_worker
 def test_requests_stays_off_the_cold_path(isolated):
     """Answers that call no Alexa API never import requests (about 0.1 s of a cold start)."""
     _, report = isolated
     assert "requests" not in report["module_files"] and "urllib3" not in report["module_files"]
 
 
+@on_the_probe_worker
 def test_cold_start(task_dir, record_property, capsys):
     """Median of three fresh processes; the numbers go to the test report (and stdout with -s)."""
     numbers = check_lambda.cold_start(task_dir, runs=3)
