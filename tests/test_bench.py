@@ -19,10 +19,11 @@ pytestmark = pytest.mark.xdist_group("bench")
 QUICK = {**os.environ, "BENCH_QUICK": "1", "PYTHONPATH": str(ROOT)}
 
 
-def test_bench_runs_end_to_end_quickly(tmp_path):
+def test_bench_runs_end_to_end_quickly(tmp_path, lambda_zip):
     benchmarks = (ROOT / "BENCHMARKS.md").read_bytes()
+    env = {**QUICK, "BENCH_RESULTS_DIR": str(tmp_path), "BENCH_LAMBDA_ZIP": str(lambda_zip)}
     result = subprocess.run([sys.executable, "-m", "bench.run"], cwd=ROOT, capture_output=True, text=True,
-                            timeout=600, env={**QUICK, "BENCH_RESULTS_DIR": str(tmp_path)})
+                            timeout=600, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
     for section in ("1. Per-request cost", "2. Cold start, the Lambda way", "3. Webhook throughput",
