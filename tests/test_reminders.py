@@ -319,6 +319,14 @@ def test_simulator_asks_for_consent_and_records_the_reminder(zone, now, expected
     assert "at 9 in the morning" in approved["speech"]
 
 
+def test_simulator_now_drives_its_local_alexa_api_too():
+    """--now years in the past: an API on the real clock would refuse 'tomorrow' as already gone."""
+    yes = run_cli("--permissions", "granted", "--now", "2020-02-28T20:00:00Z",
+                  "remind me to call my doctor", "yes")[-1]
+    assert yes["reminders"] == [{"text": REMINDER_TEXT, "scheduled": "2020-02-29T09:00:00", "time_zone": "UTC"}]
+    assert "Saturday" in yes["speech"]
+
+
 def test_simulator_with_permission_granted_has_no_consent_turn():
     turns = run_cli("--permissions", "granted", "remind me to call my doctor", "yes")
     yes = turns[-1]
