@@ -73,6 +73,18 @@ def carry_safety(handler_input: HandlerInput, reply: Reply) -> Reply:
     return replies.with_safety_reminder(reply, kind, request_locale(handler_input), previous_speech(handler_input))
 
 
+def not_understood(handler_input: HandlerInput, key: str, reprompt_key: str) -> Reply:
+    """A prompt for what the skill did not understand, closing with the safety net.
+
+    After a safety reply the reminder that leads the turn already gives the
+    number (``carry_safety``), so the net is left off rather than said twice.
+    """
+    previous = previous_speech(handler_input)
+    if safety_kind(session_attributes(handler_input)):
+        return replies.ask(key, reprompt_key, previous)
+    return replies.ask_with_safety_net(key, reprompt_key, request_locale(handler_input), previous)
+
+
 def render(handler_input: HandlerInput, reply: Reply, *, replay: bool = False) -> Response:
     """Build the SDK response for a reply and move the session state with it.
 
@@ -182,8 +194,7 @@ class GlossaryIntentHandler(IntentHandler):
         term = resolve_term(request_slot(handler_input, CONTENT.glossary_slot))
         previous = previous_speech(handler_input)
         if term is None:
-            return render(handler_input, replies.ask_with_safety_net(
-                "unknown_term", "unknown_term_reprompt", request_locale(handler_input), previous))
+            return render(handler_input, not_understood(handler_input, "unknown_term", "unknown_term_reprompt"))
         return render(handler_input, replies.term_answer(term, previous))
 
 
@@ -440,8 +451,7 @@ class FallbackIntentHandler(IntentHandler):
         return is_request_type("IntentRequest")(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        return render(handler_input, replies.ask_with_safety_net(
-            "fallback", "fallback_reprompt", request_locale(handler_input), previous_speech(handler_input)))
+        return render(handler_input, not_understood(handler_input, "fallback", "fallback_reprompt"))
 
 
 class SessionEndedRequestHandler(AbstractRequestHandler):

@@ -26,6 +26,7 @@ from deploy.models import MODELS_DIR
 from simulator.client import Conversation, InProcessTarget
 from simulator.nlu import InteractionModel
 from skill.content import CONTENT
+from skill.speech import plain_text
 from testkit import envelopes as E
 
 HERE = Path(__file__).parent
@@ -189,7 +190,7 @@ def test_the_emergency_reply_says_the_local_number_twice_and_keeps_the_line_open
     speech = response["outputSpeech"]["ssml"]
     assert speech.count(f"call {info.emergency_spoken} now") == 2
     assert info.emergency_department in speech and "drive yourself" in speech
-    assert "ask someone near you to call" in speech and "say repeat" in speech
+    assert "Call from your phone, or ask someone near you to call" in speech and "say repeat" in speech
     # Open, so "repeat" works; the reprompt says the number once more.
     assert response["shouldEndSession"] is False
     assert info.emergency_spoken in response["reprompt"]["outputSpeech"]["ssml"]
@@ -248,6 +249,96 @@ def test_two_fallbacks_in_a_row_vary_the_safety_line():
     nets = [line.format(number="nine one one", alternative="") for line in CONTENT.prompts["safety_net"]]
     said = [[n for n in nets if n in r["response"]["outputSpeech"]["ssml"]] for r in (first, second)]
     assert len(said[0]) == len(said[1]) == 1 and said[0] != said[1]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_urgent_reply_names_the_locales_same_day_service_and_the_signs_that_make_it_an_emergency(locale):
+    info = CONTENT.locale(locale)
+    response = lambda_handler.handler(intent_request("UrgentCareIntent", locale=locale))["response"]
+    speech = response["outputSpeech"]["ssml"]
+    assert grade(locale, speech) == "urgent"
+    assert info.urgent_action in speech and "today" in speech
+    assert speech.count(f"call {info.emergency_spoken} now") == 1      # only for the signs that would make it one
+    assert response["card"]["title"] == "See a doctor today"
+    assert info.urgent_action_written in response["card"]["content"]
+    assert not any(ch.isdigit() for ch in info.urgent_action)          # numbers spoken as words
+    assert response["shouldEndSession"] is False
+
+
+def test_each_locale_sends_urgent_signs_to_its_own_official_service():
+    actions = {locale: CONTENT.locale(locale).urgent_action_written for locale in LOCALES}
+    assert "NHS 111" in actions["en-GB"] and "GP" in actions["en-GB"]
+    assert "1800 022 222" in actions["en-AU"] and "healthdirect" in actions["en-AU"]
+    assert "811" in actions["en-CA"] and "walk-in clinic" in actions["en-CA"]
+    assert "urgent care clinic" in actions["en-US"]
+    assert actions["en-IN"] == "Please see a doctor today."                # no national line: none invented
+    for locale in LOCALES:
+        info = CONTENT.locale(locale)
+        named_service = any(ch.isdigit() for ch in info.urgent_action_written) or "urgent care" in info.urgent_action
+        assert info.urgent_source.startswith("https://") or not named_service, locale
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_cancer_team_reply_sends_him_to_his_cancer_team_today_and_names_the_nerve_signs(locale):
+    info = CONTENT.locale(locale)
+    response = lambda_handler.handler(intent_request("CancerTeamIntent", locale=locale))["response"]
+    speech = response["outputSpeech"]["ssml"]
+    assert grade(locale, speech) == "cancer_team"
+    assert "cancer team or oncologist today" in speech and info.urgent_short in speech
+    assert "legs get weak or numb" in speech and speech.count(f"call {info.emergency_spoken} now") == 1
+    assert response["card"]["title"] == "Call your cancer team today"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_plan_or_the_means_at_hand_leads_with_the_emergency_number(locale):
+    info = CONTENT.locale(locale)
+    response = lambda_handler.handler(intent_request("CrisisDangerIntent", locale=locale))["response"]
+    speech = plain_text(response["outputSpeech"]["ssml"])
+    assert grade(locale, speech) == "crisis"
+    assert speech.index(f"call {info.emergency_spoken} now") < speech.index(info.crisis_spoken)
+    assert response["card"]["title"] == f"Call {info.emergency_number} now"
+    assert info.crisis_number in response["card"]["content"]
+
+
+@pytest.mark.parametrize("utterance", ["i'm going to kill myself tonight", "i've got the pills ready",
+                                       "i've taken an overdose"])
+def test_stated_plans_reach_the_danger_reply_by_voice(utterance):
+    speech = heard("en-US", utterance)
+    assert speech.startswith("I'm really sorry you're going through this. Please call nine one one now"), speech
+
+
+def test_india_says_108_beside_112_and_understands_it():
+    info = CONTENT.locale("en-IN")
+    assert info.emergency_alternative == ", or one zero eight for an ambulance"
+    assert info.emergency_alternative_source.startswith("https://nhm.gov.in/")
+    for utterance in ("call one zero eight", "call one oh eight", "one zero eight"):
+        speech = heard("en-IN", utterance)
+        assert speech.startswith("I can't place calls myself."), (utterance, speech)
+        assert speech.count("call one one two now, or one zero eight for an ambulance") == 2
+    response = lambda_handler.handler(intent_request("EmergencyIntent", locale="en-IN"))["response"]
+    assert response["card"]["content"].count("call 112 now, or 108 for an ambulance") == 2
+    assert "one zero eight" in response["reprompt"]["outputSpeech"]["ssml"]
+    for locale in set(LOCALES) - {"en-IN"}:
+        assert CONTENT.locale(locale).emergency_alternative == ""
+
+
+def test_the_uk_goes_to_a_and_e_not_the_a_and_e():
+    speech = lambda_handler.handler(intent_request("EmergencyIntent", locale="en-GB"))["response"]
+    assert "Don't drive yourself to A and E." in speech["outputSpeech"]["ssml"]
+    assert "Don't drive yourself to A&amp;E." not in speech["outputSpeech"]["ssml"]
+    assert "Don't drive yourself to A&E." in speech["card"]["content"]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_back_pain_answer_names_the_red_flags_once_before_its_offer(locale):
+    info = CONTENT.locale(locale)
+    response = lambda_handler.handler(intent_request("BackPainCausesIntent", locale=locale))["response"]
+    speech = plain_text(response["outputSpeech"]["ssml"])
+    offer = plain_text(response["reprompt"]["outputSpeech"]["ssml"])
+    assert speech.endswith(offer)
+    before_offer = speech[:-len(offer)]
+    assert f"call {info.emergency_spoken}." in before_offer and "trouble peeing" in before_offer
+    assert grade(locale, speech) == "none"
 
 
 def test_numbers_are_spoken_the_way_people_say_them():
