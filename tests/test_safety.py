@@ -271,7 +271,7 @@ def test_each_locale_sends_urgent_signs_to_its_own_official_service():
     assert "1800 022 222" in actions["en-AU"] and "healthdirect" in actions["en-AU"]
     assert "811" in actions["en-CA"] and "walk-in clinic" in actions["en-CA"]
     assert "urgent care clinic" in actions["en-US"]
-    assert actions["en-IN"] == "Please see a doctor today."                # no national line: none invented
+    assert actions["en-IN"] == "Please see a doctor or visit a clinic today."   # no national line: none invented
     for locale in LOCALES:
         info = CONTENT.locale(locale)
         named_service = any(ch.isdigit() for ch in info.urgent_action_written) or "urgent care" in info.urgent_action
