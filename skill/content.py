@@ -149,9 +149,13 @@ def follow_up(raw: Mapping[str, Any]) -> FollowUp:
 
 
 class LocaleInfo(NamedTuple):
-    """What differs by country: the emergency number and department, the crisis line.
+    """What differs by country: the emergency number and department, the crisis line, same-day care.
 
     Each number carries the official page it was checked against.
+    ``emergency_alternative`` is said right after the emergency number where a
+    second one is widely used (India: 108 for an ambulance beside 112);
+    ``urgent_action`` is where to get a doctor today, ``urgent_short`` the same
+    in a few words for reminders.
     """
 
     emergency_number: str
@@ -163,6 +167,13 @@ class LocaleInfo(NamedTuple):
     crisis_number: str
     crisis_spoken: str
     crisis_source: str
+    emergency_alternative: str
+    emergency_alternative_written: str
+    emergency_alternative_source: str
+    urgent_action: str
+    urgent_action_written: str
+    urgent_short: str
+    urgent_source: str
 
 
 def phrase_key(text: str) -> str:

@@ -31,6 +31,12 @@ TOPIC, OFFER, LAST, RATE = "topic", "offer", "last", "rate"
 TOLD_MORE = "told_more"     # the topic's longer answer has been given: no more to tell
 OFFER_MORE = "offer_more"   # "yes" to the offer gets the offered topic's longer answer
 REMINDER = "reminder"   # "created" once this session has made its one reminder
+SAFETY = "safety"       # the kind of the last safety reply (replies.SAFETY_KINDS) while it holds
+# Turns that leave a safety reply in force: answering it, asking about the skill,
+# not being understood. Each carries the short reminder; a real question carries
+# it once and ends it (see docs/safety.md).
+HOLDS_SAFETY = frozenset({"AMAZON.YesIntent", "AMAZON.NoIntent", "AMAZON.HelpIntent", "AMAZON.FallbackIntent",
+                          "AMAZON.RepeatIntent", "SlowerIntent", "NormalSpeedIntent", "SafetyNumberIntent"})
 
 
 # --- plumbing -------------------------------------------------------------
@@ -43,12 +49,52 @@ def session_attributes(handler_input: HandlerInput) -> dict[str, Any]:
     return attrs if isinstance(attrs, dict) else {}
 
 
+def safety_kind(attrs: dict[str, Any]) -> str | None:
+    """The safety reply still in force, if the client sent back a known kind."""
+    kind = attrs.get(SAFETY)
+    return kind if kind in replies.SAFETY_KINDS else None
+
+
+def carry_safety(handler_input: HandlerInput, reply: Reply) -> Reply:
+    """After an emergency, urgent or crisis reply, the next turns still serve it.
+
+    Any other reply is led by a short reminder with the number. Turns in
+    ``HOLDS_SAFETY`` keep the safety reply in force; any other (a new question)
+    carries the reminder this once and ends it. A new safety reply replaces it.
+    """
+    attrs = session_attributes(handler_input)
+    kind = safety_kind(attrs)
+    if reply.safety:
+        attrs[SAFETY] = reply.safety
+        return reply
+    if kind is None:
+        attrs.pop(SAFETY, None)
+        return reply
+    if intent_name(handler_input) not in HOLDS_SAFETY:
+        attrs.pop(SAFETY, None)
+    return replies.with_safety_reminder(reply, kind, request_locale(handler_input), previous_speech(handler_input))
+
+
+def not_understood(handler_input: HandlerInput, key: str, reprompt_key: str) -> Reply:
+    """A prompt for what the skill did not understand, closing with the safety net.
+
+    After a safety reply the reminder that leads the turn already gives the
+    number (``carry_safety``), so the net is left off rather than said twice.
+    """
+    previous = previous_speech(handler_input)
+    if safety_kind(session_attributes(handler_input)):
+        return replies.ask(key, reprompt_key, previous)
+    return replies.ask_with_safety_net(key, reprompt_key, request_locale(handler_input), previous)
+
+
 def render(handler_input: HandlerInput, reply: Reply, *, replay: bool = False) -> Response:
     """Build the SDK response for a reply and move the session state with it.
 
     ``replay`` (Repeat, "say that slower") speaks again without touching state.
     """
     attrs = session_attributes(handler_input)
+    if not replay:
+        reply = carry_safety(handler_input, reply)
     rate = clamp_rate(attrs.get(RATE))
     builder = handler_input.response_builder.speak(at_rate(reply.speech, rate))
     if reply.ends_session:
@@ -138,7 +184,11 @@ class TopicIntentHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         topic = CONTENT.topic_by_intent[intent_name(handler_input)]
-        return render(handler_input, replies.topic_answer(topic, previous_speech(handler_input)))
+        previous = previous_speech(handler_input)
+        reply = replies.topic_answer(topic, previous)
+        if topic.id in CONTENT.prompts["red_flag_net_topics"]:
+            reply = replies.with_red_flag_net(reply, request_locale(handler_input), previous)
+        return render(handler_input, reply)
 
 
 class GlossaryIntentHandler(IntentHandler):
@@ -148,8 +198,7 @@ class GlossaryIntentHandler(IntentHandler):
         term = resolve_term(request_slot(handler_input, CONTENT.glossary_slot))
         previous = previous_speech(handler_input)
         if term is None:
-            return render(handler_input, replies.ask_with_safety_net(
-                "unknown_term", "unknown_term_reprompt", request_locale(handler_input), previous))
+            return render(handler_input, not_understood(handler_input, "unknown_term", "unknown_term_reprompt"))
         return render(handler_input, replies.term_answer(term, previous))
 
 
@@ -163,13 +212,63 @@ class EmergencyIntentHandler(IntentHandler):
         return render(handler_input, replies.emergency(request_locale(handler_input), asked_to_call=asked_to_call))
 
 
-class CrisisIntentHandler(IntentHandler):
-    """Thoughts of suicide or self-harm: the local crisis line, calmly."""
+class UrgentCareIntentHandler(IntentHandler):
+    """Signs that need a doctor today, not an ambulance: the locale's same-day service."""
 
-    intents = ("CrisisIntent",)
+    intents = ("UrgentCareIntent",)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        return render(handler_input, replies.crisis(request_locale(handler_input)))
+        return render(handler_input, replies.urgent(request_locale(handler_input)))
+
+
+class CancerTeamIntentHandler(IntentHandler):
+    """New spinal pain in a man with prostate cancer (NICE NG234): his cancer team today."""
+
+    intents = ("CancerTeamIntent",)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return render(handler_input, replies.cancer_team(request_locale(handler_input)))
+
+
+class CrisisIntentHandler(IntentHandler):
+    """Thoughts of suicide or self-harm: the local crisis line, calmly; with a plan or the means, 911 first."""
+
+    intents = ("CrisisIntent", "CrisisDangerIntent")
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        danger = intent_name(handler_input) == "CrisisDangerIntent"
+        return render(handler_input, replies.crisis(request_locale(handler_input), danger=danger))
+
+
+class SafetyFollowUpHandler(AbstractRequestHandler):
+    """The turn after a safety reply: yes, repeat or "what was the number" says it all again; stop says it once more.
+
+    Everything else goes to its usual handler, led by the short reminder (``carry_safety``).
+    """
+
+    AGAIN = ("AMAZON.YesIntent", "AMAZON.RepeatIntent", "SafetyNumberIntent")
+    CLOSE = ("AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.NavigateHomeIntent")
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return (intent_name(handler_input) in self.AGAIN + self.CLOSE
+                and safety_kind(session_attributes(handler_input)) is not None)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        kind = safety_kind(session_attributes(handler_input))
+        locale = request_locale(handler_input)
+        if intent_name(handler_input) in self.CLOSE:
+            return render(handler_input, replies.safety_goodbye(kind, locale, previous_speech(handler_input)))
+        return render(handler_input, replies.safety_reply(kind, locale))
+
+
+class SafetyNumberIntentHandler(IntentHandler):
+    """ "What number do I call?" with no safety reply in the session: the emergency number, once."""
+
+    intents = ("SafetyNumberIntent",)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return render(handler_input, replies.number_without_context(request_locale(handler_input),
+                                                                     previous_speech(handler_input)))
 
 
 class RemindMeIntentHandler(IntentHandler):
@@ -366,8 +465,7 @@ class FallbackIntentHandler(IntentHandler):
         return is_request_type("IntentRequest")(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        return render(handler_input, replies.ask_with_safety_net(
-            "fallback", "fallback_reprompt", request_locale(handler_input), previous_speech(handler_input)))
+        return render(handler_input, not_understood(handler_input, "fallback", "fallback_reprompt"))
 
 
 class SessionEndedRequestHandler(AbstractRequestHandler):
@@ -436,7 +534,11 @@ REQUEST_HANDLERS: tuple[AbstractRequestHandler, ...] = (
     CanFulfillIntentRequestHandler(),
     SessionEndedRequestHandler(),
     EmergencyIntentHandler(),
+    UrgentCareIntentHandler(),
+    CancerTeamIntentHandler(),
     CrisisIntentHandler(),
+    SafetyFollowUpHandler(),
+    SafetyNumberIntentHandler(),
     TopicIntentHandler(),
     GlossaryIntentHandler(),
     RemindMeIntentHandler(),

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
-from .content import MORE, CONTENT, Content, FollowUp, Lines, Term, Topic, ends_with_doctor, text
+from .content import MORE, CONTENT, Content, FollowUp, Lines, LocaleInfo, Term, Topic, ends_with_doctor, text
 from .speech import join, to_ssml, with_pause
 
 
@@ -30,6 +30,8 @@ class Reply(NamedTuple):
     the listener is on (for "tell me more") and the one just offered (for "yes").
     ``told_more``: this turn gave ``topic``'s longer answer, so there is no more
     to tell; ``offer_more``: "yes" gets the offered topic's longer answer.
+    ``safety`` is the kind of safety reply this is (``SAFETY_KINDS``), which the
+    session remembers so the next turns keep serving it.
     """
 
     speech: str
@@ -39,6 +41,7 @@ class Reply(NamedTuple):
     offer: str | None = None
     told_more: bool = False
     offer_more: bool = False
+    safety: str | None = None
 
     @property
     def ends_session(self) -> bool:
@@ -76,8 +79,9 @@ def ask(key: str, reprompt_key: str | None = None, previous: str = "", content: 
 
 def safety_net(locale: str | None, previous: str = "", content: Content = CONTENT) -> str:
     """One short line with the local emergency number: the last line of defence."""
-    number = content.locale(locale).emergency_spoken
-    return fresh((line.format(number=number) for line in content.prompts["safety_net"]), previous)
+    info = content.locale(locale)
+    return fresh((line.format(number=info.emergency_spoken, alternative=info.emergency_alternative)
+                  for line in content.prompts["safety_net"]), previous)
 
 
 def ask_with_safety_net(key: str, reprompt_key: str, locale: str | None, previous: str = "",
@@ -225,6 +229,39 @@ def term_answer(term: Term, previous: str = "", content: Content = CONTENT) -> R
                    offer_key="offer_more" if term.offers_more else "offer")
 
 
+# --- the safety layer: three tiers of urgency, and crisis --------------------------------
+
+# Kinds of safety reply; the session remembers the last one (handlers.SAFETY) so the
+# turns after it keep serving it.
+EMERGENCY, EMERGENCY_CALL, URGENT, CANCER_TEAM = "emergency", "emergency_call", "urgent", "cancer_team"
+CRISIS, CRISIS_DANGER = "crisis", "crisis_danger"
+SAFETY_KINDS = (EMERGENCY, EMERGENCY_CALL, URGENT, CANCER_TEAM, CRISIS, CRISIS_DANGER)
+
+
+def _values(info: LocaleInfo, *, written: bool) -> dict[str, str]:
+    """A locale's numbers and services, spelled out for speech or in digits for the card."""
+    if written:
+        return {"number": info.emergency_number, "alternative": info.emergency_alternative_written,
+                "department": info.emergency_department_written, "line": info.crisis_name,
+                "crisis": info.crisis_number, "urgent_action": info.urgent_action_written,
+                "urgent_short": info.urgent_short}
+    return {"number": info.emergency_spoken, "alternative": info.emergency_alternative,
+            "department": info.emergency_department, "line": info.crisis_name, "crisis": info.crisis_spoken,
+            "urgent_action": info.urgent_action, "urgent_short": info.urgent_short}
+
+
+def _safety(kind: str, template: str, reprompt: str, title: str, locale: str | None, content: Content,
+            **extra: str) -> Reply:
+    """One safety reply: the same template spoken (numbers in words) and on the card (in digits)."""
+    info = content.locale(locale)
+    spoken, written = _values(info, written=False), _values(info, written=True)
+    prompts = content.prompts
+    return Reply(speech=to_ssml(prompts[template].format(**spoken, **extra)),
+                 reprompt=to_ssml(prompts[reprompt].format(**spoken)),
+                 card=Card(prompts[title].format(**written), prompts[template].format(**written, **extra)),
+                 safety=kind)
+
+
 def emergency(locale: str | None, *, asked_to_call: bool = False, content: Content = CONTENT) -> Reply:
     """Red-flag symptoms: the local emergency number, said twice, and on the card as digits.
 
@@ -232,28 +269,91 @@ def emergency(locale: str | None, *, asked_to_call: bool = False, content: Conte
     reply says so first. The session stays open so a listener who missed the
     number can say "repeat"; the reprompt says the number once more.
     """
-    info = content.locale(locale)
     opening = content.prompts["emergency_call_opening" if asked_to_call else "emergency_opening"]
-    spoken = content.prompts["emergency"].format(opening=opening, number=info.emergency_spoken,
-                                                 department=info.emergency_department)
-    written = content.prompts["emergency"].format(opening=opening, number=info.emergency_number,
-                                                  department=info.emergency_department_written)
-    title = content.prompts["emergency_card_title"].format(number=info.emergency_number)
-    return Reply(speech=to_ssml(spoken),
-                 reprompt=prompt("emergency_reprompt", content, number=info.emergency_spoken),
-                 card=Card(title, written))
+    return _safety(EMERGENCY_CALL if asked_to_call else EMERGENCY, "emergency", "emergency_reprompt",
+                   "emergency_card_title", locale, content, opening=opening)
 
 
-def crisis(locale: str | None, content: Content = CONTENT) -> Reply:
-    """Thoughts of suicide or self-harm: calm words, the local crisis line, and the emergency number."""
-    info = content.locale(locale)
-    spoken = content.prompts["crisis"].format(line=info.crisis_name, number=info.crisis_spoken,
-                                              emergency=info.emergency_spoken)
-    written = content.prompts["crisis"].format(line=info.crisis_name, number=info.crisis_number,
-                                               emergency=info.emergency_number)
-    title = content.prompts["crisis_card_title"].format(number=info.crisis_number)
-    return Reply(speech=to_ssml(spoken), reprompt=prompt("crisis_reprompt", content),
-                 card=Card(title, written))
+def urgent(locale: str | None, content: Content = CONTENT) -> Reply:
+    """Signs that need a doctor the same day, not an ambulance: the locale's same-day service.
+
+    It still names the emergency number for the signs that would make it an emergency.
+    """
+    return _safety(URGENT, "urgent", "urgent_reprompt", "urgent_card_title", locale, content,
+                   opening=content.prompts["urgent_opening"])
+
+
+def cancer_team(locale: str | None, content: Content = CONTENT) -> Reply:
+    """New spinal pain with prostate cancer (NICE NG234 features): his cancer team today, 999 if nerve signs."""
+    return _safety(CANCER_TEAM, "cancer_team", "cancer_team_reprompt", "cancer_team_card_title", locale, content,
+                   opening=content.prompts["cancer_team_opening"])
+
+
+def crisis(locale: str | None, *, danger: bool = False, content: Content = CONTENT) -> Reply:
+    """Thoughts of suicide or self-harm: calm words, the local crisis line, and the emergency number.
+
+    ``danger`` (a plan and a time, the means at hand, an attempt made) leads
+    with the emergency number and gives the crisis line second.
+    """
+    if danger:
+        return _safety(CRISIS_DANGER, "crisis_danger", "crisis_danger_reprompt", "crisis_danger_card_title",
+                       locale, content)
+    return _safety(CRISIS, "crisis", "crisis_reprompt", "crisis_card_title", locale, content)
+
+
+def safety_reply(kind: str, locale: str | None, content: Content = CONTENT) -> Reply:
+    """The full safety reply of a kind, as first said: for repeat, yes and "what was the number"."""
+    if kind in (EMERGENCY, EMERGENCY_CALL):
+        return emergency(locale, asked_to_call=kind == EMERGENCY_CALL, content=content)
+    if kind == URGENT:
+        return urgent(locale, content)
+    if kind == CANCER_TEAM:
+        return cancer_team(locale, content)
+    return crisis(locale, danger=kind == CRISIS_DANGER, content=content)
+
+
+def safety_reminder(kind: str, locale: str | None, previous: str = "", content: Content = CONTENT) -> str:
+    """One short sentence that keeps a safety reply alive on the next turns (plain text).
+
+    Two variants per kind, so the reminder is never the sentence just heard.
+    """
+    values = _values(content.locale(locale), written=False)
+    templates = content.prompts["safety_reminders"][EMERGENCY if kind == EMERGENCY_CALL else kind]
+    return fresh((template.format(**values) for template in templates), previous)
+
+
+def with_safety_reminder(reply: Reply, kind: str, locale: str | None, previous: str = "",
+                         content: Content = CONTENT) -> Reply:
+    """Any other reply, led by the safety reminder: the number stays in the conversation."""
+    reminder = to_ssml(safety_reminder(kind, locale, previous, content))
+    return reply._replace(speech=join(reminder, reply.speech))
+
+
+def safety_goodbye(kind: str, locale: str | None, previous: str = "", content: Content = CONTENT) -> Reply:
+    """Stop after a safety reply: the number once more, then goodbye."""
+    reminder = safety_reminder(kind, locale, previous, content)
+    return Reply(speech=prompt("safety_goodbye", content, reminder=reminder), safety=kind)
+
+
+def number_without_context(locale: str | None, previous: str = "", content: Content = CONTENT) -> Reply:
+    """ "What number do I call?" with no safety reply in this session: the emergency number, once."""
+    closing = question(previous, content)
+    return Reply(speech=join(to_ssml(safety_net(locale, previous, content)), to_ssml(closing)),
+                 reprompt=prompt("ask_again", content, question=closing))
+
+
+def with_red_flag_net(reply: Reply, locale: str | None, previous: str = "", content: Content = CONTENT) -> Reply:
+    """A topic answer for plain back pain, with one line naming the red flags, before its offer.
+
+    "I have back pain" gets the everyday-causes answer, not an alarm; this line
+    makes sure the listener still hears which signs need the emergency number.
+    """
+    values = _values(content.locale(locale), written=False)
+    line = to_ssml(fresh((t.format(**values) for t in content.prompts["red_flag_net"]), previous))
+    offer = reply.reprompt or ""
+    if offer and reply.speech.endswith(offer):
+        return reply._replace(speech=join(reply.speech[:-len(offer)].rstrip(), line, offer))
+    return reply._replace(speech=join(reply.speech, line))
 
 
 def goodbye(content: Content = CONTENT) -> Reply:
