@@ -69,3 +69,18 @@ def parse_ssml(text: str) -> ElementTree.Element:
     root = ElementTree.fromstring(text)
     assert root.tag == "speak"
     return root
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Print the understanding tables (tests/test_understanding.py) after the run, in set order.
+
+    Read from each report's user_properties, which pytest-xdist carries back
+    from its workers, so the tables show however the suite was run.
+    """
+    tables = sorted({value for reports in terminalreporter.stats.values() for report in reports
+                     if getattr(report, "when", None) == "call"
+                     for key, value in getattr(report, "user_properties", ()) if key == "understanding"})
+    if tables:
+        terminalreporter.section("understanding: simulator and device-side estimate, by kind")
+        for _, text in tables:
+            terminalreporter.write_line(text + "\n")
