@@ -530,6 +530,18 @@ class InteractionModel:
         self._specific = frozenset(w for (_, w), c in repeats.items()
                                    if c >= SPECIFIC_REPEATS and spread[w] <= SPECIFIC_INTENTS)
         self._compile_respellings()
+        # The words each slot is said between in its intent's samples ("<" before, ">" after;
+        # "^" and "$" the sample's ends): what a slot tagger learns to find the value by.
+        self._slot_context: dict[tuple[str, str], Counter] = {}
+        for sample in self._slotted:
+            for i, (is_slot, name) in enumerate(sample.parts):
+                if not is_slot:
+                    continue
+                before = sample.parts[i - 1] if i else None
+                after = sample.parts[i + 1] if i + 1 < len(sample.parts) else None
+                seen = self._slot_context.setdefault((sample.intent, name), Counter())
+                seen["<", "^" if before is None else "" if before[0] else before[1].split()[-1]] += 1
+                seen[">", "$" if after is None else "" if after[0] else after[1].split()[0]] += 1
         # Samples that are one custom slot and nothing else: slot type -> (intent, slot).
         self._bare_samples: dict[str, tuple[str, str]] = {}
         for sample in self._slotted:
@@ -649,7 +661,8 @@ class InteractionModel:
                 rival = self._rank(whole, limit=1, bar=WHOLE_OVER_PART) if left_out else []
                 if rival and rival[0][0].score >= WHOLE_OVER_PART and rival[0][0].intent != hit.intent:
                     candidate, sample = rival[0]
-                    return Resolution(candidate.intent, self._align(sample, whole, skill_id), candidate.score,
+                    return Resolution(candidate.intent, self._align(sample, whole, skill_id, context=respelled),
+                                      candidate.score,
                                       "fuzzy", candidate.sample)
                 return hit
         best: tuple[float, Candidate, _Sample, Tokens] | None = None
@@ -664,7 +677,7 @@ class InteractionModel:
                 best = (ranked[0][0].score - bar, ranked[0][0], ranked[0][1], tokens)
         if best is not None and best[0] >= 0:
             _, candidate, sample, tokens = best
-            slots = self._align(sample, tokens, skill_id)
+            slots = self._align(sample, tokens, skill_id, context=respelled)
             return Resolution(candidate.intent, slots, candidate.score, "fuzzy", candidate.sample)
         bare_value = self._bare_value(whole, skill_id)
         if bare_value:
@@ -963,7 +976,44 @@ class InteractionModel:
         """Every intent's best fuzzy score for utterance (fillers dropped), best first."""
         return [c for c, _ in self._rank(strip_fillers(tokenize(utterance)), limit)]
 
-    def _align(self, sample: _Sample, tokens: Tokens, skill_id: str | None) -> dict[str, dict]:
+    def _asked_about(self, intent: str, slots: list[str], found: list[tuple[int, int, str]], tokens: Tokens,
+                     context: Tokens | None) -> list[tuple[int, int, str]]:
+        """Of more values than slots, the ones said where the intent's samples put its slots.
+
+        A slot tagger learns the words around each slot: "they put me on {term}",
+        "{term} what does it do". So in "my oncologist put me on denosumab what
+        does it do" the term asked about is denosumab, said after "on" and before
+        "what"; "oncologist", after "my", is only mentioned. Neighbours are read in
+        the whole utterance (``context``) when the reading is a part of it. Ties go
+        to the later value: a question names its subject last.
+        """
+        def edges(words: tuple[str, ...], start: int, n: int) -> tuple[str, str]:
+            return (words[start - 1] if start > 0 else "^", words[start + n] if start + n < len(words) else "$")
+
+        def neighbours(mention: tuple[int, int, str]) -> tuple[str, str]:
+            phrase = tokens.canon[mention[0]:mention[1]]
+            n = len(phrase)
+            if context is not None:
+                starts = [i for i in range(len(context.canon) - n + 1) if context.canon[i:i + n] == phrase]
+                if len(starts) == 1:
+                    return edges(context.canon, starts[0], n)
+            return edges(tokens.canon, mention[0], n)
+
+        def fit(slot: str, mention: tuple[int, int, str]) -> float:
+            before, after = neighbours(mention)
+            seen = self._slot_context.get((intent, slot), Counter())
+            return seen[("<", before)] + seen[(">", after)]
+
+        chosen: list[tuple[int, int, str]] = []
+        left = list(found)
+        for slot in slots:
+            best = max(left, key=lambda m: (fit(slot, m), m[0]))
+            chosen.append(best)
+            left.remove(best)
+        return sorted(chosen)
+
+    def _align(self, sample: _Sample, tokens: Tokens, skill_id: str | None,
+               context: Tokens | None = None) -> dict[str, dict]:
         """Recover slot values for a fuzzy match.
 
         Custom values and numbers found in the input fill slots of their type
@@ -975,6 +1025,10 @@ class InteractionModel:
             return slots
         types = self.intent_slots[sample.intent]
         pending = {t: [m for m in self._mentions(tokens) if m[2] == t] for t in set(sample.slot_types)}
+        for type_name, found in pending.items():
+            wanted = [p for is_slot, p in sample.parts if is_slot and types[p] == type_name]
+            if len(found) > len(wanted):
+                pending[type_name] = self._asked_about(sample.intent, wanted, found, tokens, context)
         elems: list[_Elem] = []
         for is_slot, part in sample.parts:
             if not is_slot:
