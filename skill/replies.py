@@ -155,6 +155,12 @@ def term_answer(term: Term, previous: str = "", content: Content = CONTENT) -> R
                    related, related.id, previous, content, exclude="")
 
 
+def spoken_name(term: Term) -> str:
+    """A term's title as said inside a sentence: "radiation therapy", but "PSA" and "CT scan" stay."""
+    title = term.title
+    return title if title[1:2].isupper() else title[:1].lower() + title[1:]
+
+
 def _gist(term: Term) -> Lines:
     """One sentence on the term for two-term answers; its definition's first sentence if it has none."""
     return (term.gist,) if term.gist is not None else term.answer_lines[:1]
@@ -190,8 +196,9 @@ def compare_answer(first: Term, second: Term, previous: str = "", content: Conte
     if note is not None:
         return _answer((*lines, note.line), topic.doctor, first.index, title,
                        content.topic_by_id[second.topic], topic.id, previous, content, exclude="")
-    choice = content.prompts["compare_none"].format(first=first.title, second=second.title)
-    ask_again = content.prompts["compare_none_reprompt"].format(first=first.title, second=second.title)
+    names = {"first": spoken_name(first), "second": spoken_name(second)}
+    choice = content.prompts["compare_none"].format(**names)
+    ask_again = content.prompts["compare_none_reprompt"].format(**names)
     answer = text(lines)
     return Reply(speech=join(to_ssml(answer), to_ssml(choice)), reprompt=to_ssml(ask_again),
                  card=Card(title, "\n\n".join((answer, choice, _source_line(content)))), topic=topic.id)

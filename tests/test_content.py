@@ -27,6 +27,9 @@ def all_lines() -> list[tuple[str, Sentence]]:
         found += [(f"{topic.id}.more", line) for line in topic.more_lines]
     for term in CONTENT.terms:
         found += [(f"glossary.{term.id}", line) for line in term.answer_lines]
+        if term.gist is not None:
+            found.append((f"glossary.{term.id}.gist", term.gist))
+    found += [(f"two_terms.note.{i}", note.line) for i, note in enumerate(CONTENT.two_terms.notes)]
     return found
 
 
@@ -80,6 +83,15 @@ def test_answers_are_short_enough_to_hear_lying_down(topic):
     assert 2 <= sentences(topic.answer) <= 4
     assert len(words(topic.more)) <= 130
     assert len(words(topic.more)) > len(words(topic.answer))
+
+
+def test_every_term_has_a_one_sentence_gist_and_notes_name_real_terms():
+    """Two-term answers speak of each term in one sentence; a note only relates terms that exist."""
+    for term in CONTENT.terms:
+        assert term.gist is not None and sentences(term.gist.say) == 1, term.id
+    ids = {t.id for t in CONTENT.terms}
+    for note in CONTENT.two_terms.notes:
+        assert note.one <= ids and note.other <= ids and sentences(note.line.say) == 1
 
 
 def test_topic_links_are_sound():

@@ -7,8 +7,8 @@ else, with none of the simulator's rewrites, clause splitting or penalties:
 
 - every sample of every intent; slot samples filled with the slot type's values
   and synonyms (each sample with a rotating handful, so every value is seen);
-- the phrases Alexa itself supplies for declared built-in intents
-  (simulator/builtins.py) when the model lists none of its own;
+- for declared built-in intents, the phrases Alexa itself supplies
+  (simulator/builtins.py) besides any samples the model adds;
 - a small generic out-of-domain class (tools/out_of_domain.txt, written for this
   tool and taken from no evaluation set) that joins AMAZON.FallbackIntent;
 - TF-IDF word and character n-grams and a linear SVM; below ``REJECT`` (its
@@ -108,7 +108,8 @@ class Learner:
             name = intent["name"]
             slots = {s["name"]: s.get("type", "") for s in intent.get("slots", [])}
             self.slot_types[name] = slots
-            samples = list(intent.get("samples", [])) or list(BUILTIN_PHRASES.get(name, ()))
+            # A built-in intent keeps Amazon's own training; the model's samples only add to it.
+            samples = list(dict.fromkeys([*intent.get("samples", []), *BUILTIN_PHRASES.get(name, ())]))
             for sample in samples:
                 if not _SLOT.search(sample):
                     texts.append(clean(sample))
