@@ -10,7 +10,7 @@ from tools.learner import FALLBACK, Learner, learned_nlu, out_of_domain
 from tools.understanding import TESTS_DIR, converse
 
 TINY = {"interactionModel": {"languageModel": {"invocationName": "test skill", "intents": [
-    {"name": "RecipeIntent", "samples": ["how do i make pancakes", "give me a pancake recipe", "how do you cook pancakes",
+    {"name": "RecipeIntent", "samples": ["how do i make pancakes", "give me a pancake recipe", "how to cook pancakes",
                                          "pancake recipe please", "what goes in pancakes"]},
     {"name": "TimerIntent", "samples": ["set a timer", "start a timer", "timer for my eggs", "set the kitchen timer",
                                         "can you time my eggs"]},
