@@ -133,6 +133,8 @@ CLAUSE_INTERNAL = frozenset("that which who whom it this what where how why when
                             "is are can could does do did should will would has have not also".split())
 # After these a statement starts ("my brother says | psa is a protein is that right").
 STATEMENT_LEADS = frozenset("says said thinks thought heard read told tells claims".split())
+# Articles say nothing about which of two values a slot takes ("the {term}" and "the oncologist" alike).
+ARTICLES = frozenset({"the", "a", "an"})
 # Words that point back at something said before.
 POINTING = frozenset("it that this they them those these next then".split())
 # Where a part may end: before a new subject or a new wh-question
@@ -184,6 +186,8 @@ class _Sample:
     marked: str = ""                      # canonical text, slots as type markers
     mood: str = ""                        # "?" question, "." statement, "" neither (see mood())
     negated: bool = False                 # says "not" (see NEGATIONS)
+    values: int = 0                       # custom (listed-value) slots it has
+    joins: frozenset[str] = frozenset()   # literal words between its first two slots ("and", "versus")
 
 
 @dataclass(slots=True)
@@ -550,6 +554,10 @@ class InteractionModel:
         for sample in self._fuzzy:
             words = sample.marked.split()
             sample.mood, sample.negated = mood(words), not NEGATIONS.isdisjoint(words)
+            sample.values = sum(t in self.types for t in sample.slot_types)
+            slots_at = [i for i, (is_slot, _) in enumerate(sample.parts) if is_slot]
+            if len(slots_at) > 1:
+                sample.joins = frozenset(w for _, p in sample.parts[slots_at[0] + 1:slots_at[1]] for w in p.split())
         self._plain = [s for s in self._fuzzy if not s.slot_types]
         self._marked = [s for s in self._fuzzy if s.slot_types]
         self._plain_sorted = [_sorted(s.marked) for s in self._plain]
@@ -811,6 +819,13 @@ class InteractionModel:
         spans = sorted(((a, b) for a in starts for b in ends if b - a >= MIN_PART and (a, b) != (0, n)),
                        key=lambda span: (span[0] not in questions, span[1] not in clause_ends,
                                          span[0] - span[1], -span[0]))
+        # A long story ends in its question ("... we've been told it's zoledronic acid |
+        # how often is it given"): the last question to the end is always among the
+        # first parts scored, however short.
+        last = max((i for i in questions if n - i > MIN_PART), default=None)
+        if n > LONG_UTTERANCE and last is not None and (last, n) in spans[FUZZY_PARTS - 1:]:
+            spans.remove((last, n))
+            spans.insert(FUZZY_PARTS - 1, (last, n))
         parts, seen = [], {tokens.text}
         for a, b in spans[:MAX_PARTS]:
             keep = [i for i in range(a) if evidence[i]] + list(range(a, b)) + \
@@ -920,7 +935,11 @@ class InteractionModel:
         query = tokens.text
         if not query:
             return []
-        marked = self._marked_query(tokens, self._mentions(tokens))
+        mentions = self._mentions(tokens)
+        custom = [m for m in mentions if m[2] in self.types]
+        said_values = len(custom)
+        between = frozenset(tokens.canon[custom[0][1]:custom[-1][0]]) if len(custom) > 1 else frozenset()
+        marked = self._marked_query(tokens, mentions)
         evidence = self._evidence(f"{query} {marked}")
         cutoff = 0.0
         if bar is not None:
@@ -950,6 +969,11 @@ class InteractionModel:
             if limit == 1 and n >= len(rescored) and \
                     (1 - EVIDENCE_WEIGHT) * value + EVIDENCE_WEIGHT * strongest < top:
                 break   # rows only get worse from here: none can beat the best intent
+            # "{first} versus {second}" needs two values said, joined as the sample joins them:
+            # its carrier alone asks nothing, and "zometa helps with bone metastases" joins none.
+            if sample.values > 1 and (said_values < sample.values
+                                      or (sample.joins and sample.joins.isdisjoint(between))):
+                continue
             if sample.intent not in best:
                 blended = (1 - EVIDENCE_WEIGHT) * value + EVIDENCE_WEIGHT * evidence.get(sample.intent, 0.0)
                 best[sample.intent] = (Candidate(sample.intent, round(blended, 2), sample.text), sample)
@@ -1002,7 +1026,7 @@ class InteractionModel:
         def fit(slot: str, mention: tuple[int, int, str]) -> float:
             before, after = neighbours(mention)
             seen = self._slot_context.get((intent, slot), Counter())
-            return seen[("<", before)] + seen[(">", after)]
+            return sum(seen[side, word] for side, word in (("<", before), (">", after)) if word not in ARTICLES)
 
         chosen: list[tuple[int, int, str]] = []
         left = list(found)

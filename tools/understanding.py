@@ -161,6 +161,7 @@ class Graded:
     expect: str
     said: str
     ok: bool
+    dialogue: str = ""     # the dialogue a turn belongs to; "" for a single question
 
 
 def read_tsv(path: Path) -> list[dict[str, str]]:
@@ -201,7 +202,7 @@ def run_dialogues(nlu_for: NluFor, path: Path, kind: str = "dialogue") -> list[G
         for row in sorted(rows, key=lambda r: int(r["turn"])):
             turn = conversation.say(row["utterance"])
             results.append(Graded(kind, locale, row["utterance"], row["expect"], turn.speech,
-                                  grade(row["expect"], turn, previous)))
+                                  grade(row["expect"], turn, previous), row["dialogue"]))
             previous = turn
     return results
 
@@ -318,6 +319,14 @@ def dialogues(results: list[Graded]) -> list[Graded]:
     return [r for r in results if r.kind == "dialogue"]
 
 
+def whole_dialogues(results: list[Graded]) -> Score:
+    """Dialogues with every turn right."""
+    turns: dict[str, list[bool]] = defaultdict(list)
+    for result in dialogues(results):
+        turns[result.dialogue].append(result.ok)
+    return Score(sum(all(oks) for oks in turns.values()), len(turns))
+
+
 def table(name: str, columns: dict[str, list[Graded]]) -> str:
     """One set's scores by kind, one column per NLU, with totals for questions and dialogue turns."""
     first = next(iter(columns.values()))
@@ -327,6 +336,7 @@ def table(name: str, columns: dict[str, list[Graded]]) -> str:
     if any(r.kind == "dialogue" for r in first):
         rows.append(("= questions", [tally(questions(res)) for res in columns.values()]))
         rows.append(("= dialogue turns", [tally(dialogues(res)) for res in columns.values()]))
+        rows.append(("= whole dialogues", [whole_dialogues(res) for res in columns.values()]))
     rows.append(("= all", [tally(res) for res in columns.values()]))
     width = max(len(kind) for kind, _ in rows) + 2
     head = f"{name:<{width}}" + "".join(f"{col:>16}" for col in columns)
