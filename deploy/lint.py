@@ -11,6 +11,7 @@ problem; an empty list is a clean model.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections import defaultdict
 from typing import Any, Iterator
@@ -22,8 +23,9 @@ LAUNCH_WORDS = frozenset({"ask", "open", "tell", "launch", "alexa", "skill", "lo
 SAMPLE_CHARS = re.compile(r"[a-z' .\-{}]+")
 SLOT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 INVOCATION = re.compile(r"[a-z][a-z' .]*[a-z]")
-# Slot-filled variants of one sample beyond this are not enumerated (a cartesian
-# product of several big slot types); the skill's models stay far below it.
+# Slot-filled variants of one sample beyond this (a cartesian product of several
+# big slot types, "{first} versus {second}") are not enumerated: such a sample is
+# matched as a pattern against every other text instead (see conflicts()).
 MAX_FILLS = 20_000
 
 
@@ -60,8 +62,32 @@ def fills(sample: str, slot_types: dict[str, str], values: dict[str, list[str]])
         yield canonical(text)
 
 
+def fill_count(sample: str, slot_types: dict[str, str], values: dict[str, list[str]]) -> int:
+    """How many texts fills() would give without its cap."""
+    return math.prod(len(values.get(slot_types.get(n, ""), [])) for n in SLOT.findall(sample))
+
+
+def pattern(sample: str, slot_types: dict[str, str], values: dict[str, list[str]]) -> str:
+    """A regex matching exactly the texts fills() enumerates, however many there are."""
+    pieces = SLOT.split(canonical(sample))
+    return "".join(re.escape(p) if i % 2 == 0 else
+                   "(?:" + "|".join(map(re.escape, sorted(values.get(slot_types.get(p, ""), []), key=len,
+                                                          reverse=True))) + ")"
+                   for i, p in enumerate(pieces))
+
+
+def skeleton(sample: str, slot_types: dict[str, str]) -> str:
+    """The sample with each slot named by its type: equal skeletons fill to equal texts."""
+    return SLOT.sub(lambda m: "{" + slot_types.get(m.group(1), "") + "}", canonical(sample))
+
+
 def conflicts(language_model: dict[str, Any]) -> list[str]:
-    """Utterances that reach two intents (or one intent twice through a literal sample)."""
+    """Utterances that reach two intents (or one intent twice through a literal sample).
+
+    Samples with few fills are enumerated; one with more than MAX_FILLS (several
+    big slots) is matched as a pattern against every literal sample and every
+    enumerated fill, and by skeleton against other such samples.
+    """
     types = {t["name"]: _values(t) for t in language_model.get("types", [])}
     problems = []
     literal: dict[str, str] = {}
@@ -74,10 +100,16 @@ def conflicts(language_model: dict[str, Any]) -> list[str]:
                 problems.append(f"sample {key!r} is listed in {literal[key]} and {intent['name']}")
             literal.setdefault(key, intent["name"])
     filled: dict[str, set[str]] = defaultdict(set)
+    big: dict[str, list[tuple[str, str]]] = defaultdict(list)     # intent -> (sample, regex)
+    skeletons: dict[str, set[str]] = defaultdict(set)
     for intent in language_model.get("intents", []):
         slot_types = {s["name"]: s.get("type", "") for s in intent.get("slots", [])}
         for sample in intent.get("samples", []):
             if not SLOT.search(sample):
+                continue
+            if fill_count(sample, slot_types, types) > MAX_FILLS:
+                big[intent["name"]].append((sample, pattern(sample, slot_types, types)))
+                skeletons[skeleton(sample, slot_types)].add(intent["name"])
                 continue
             for text in fills(sample, slot_types, types):
                 owner = literal.get(text)
@@ -87,6 +119,17 @@ def conflicts(language_model: dict[str, Any]) -> list[str]:
     for text, intents in filled.items():
         if len(intents) > 1:
             problems.append(f"{text!r} fills samples of {', '.join(sorted(intents))}")
+    for name, samples in big.items():
+        # One alternation per intent: a pass over every text instead of one per sample.
+        every = re.compile("|".join(f"(?:{regex})" for _, regex in samples))
+        for text, owners in [*((t, {o}) for t, o in literal.items()), *filled.items()]:
+            if owners - {name} and every.fullmatch(text):
+                sample = next(s for s, regex in samples if re.fullmatch(regex, text))
+                problems.append(f"{', '.join(sorted(owners - {name}))} sample {text!r} equals {name} "
+                                f"sample {sample!r} filled")
+    for shape, intents in skeletons.items():
+        if len(intents) > 1:
+            problems.append(f"{shape!r} is a sample of {', '.join(sorted(intents))}")
     return problems
 
 

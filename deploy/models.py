@@ -30,16 +30,24 @@ def _intent(name: str, samples: tuple[str, ...] = (), slots: list[dict[str, str]
 def build_model(content: Content = CONTENT, locale: str = "en-US") -> dict[str, Any]:
     """The ASK interaction model for one locale, as a JSON-ready dict.
 
-    All locales share the article's English; utility intents add the phrases
-    only some markets use ("ring nine nine nine", "triple zero", "can't do a wee").
+    All locales share the article's English; any intent may add the phrases
+    only some markets use ("ring nine nine nine", "triple zero", "the denosumab jab").
     """
-    intents = [_intent(t.intent, t.samples) for t in content.topics]
-    intents.append(_intent(content.glossary_intent, content.glossary_samples,
+    extra = lambda intent: content.locale_extra(intent, locale)  # noqa: E731
+    intents = [_intent(t.intent, (*t.samples, *extra(t.intent))) for t in content.topics]
+    intents.append(_intent(content.glossary_intent, (*content.glossary_samples, *extra(content.glossary_intent)),
                            [{"name": content.glossary_slot, "type": content.glossary_slot_type}]))
+    two = content.two_terms
+    pair = [{"name": slot, "type": content.glossary_slot_type} for slot in two.slots]
+    intents.append(_intent(two.compare_intent, (*two.compare_samples, *extra(two.compare_intent)), pair))
+    intents.append(_intent(two.both_intent, (*two.both_samples, *extra(two.both_intent)), pair))
+    intents.append(_intent(content.not_covered_intent,
+                           (*content.not_covered_samples, *extra(content.not_covered_intent))))
     intents += [_intent(name, content.samples_for(name, locale)) for name in content.utility_intents]
     intents += [_intent(f.intent, f.samples) for f in content.follow_ups]
-    intents.append(_intent(content.personal_intent, content.personal_samples))
-    intents += [_intent(name, content.builtin_samples.get(name, ())) for name in content.builtin_intents]
+    intents.append(_intent(content.personal_intent, (*content.personal_samples, *extra(content.personal_intent))))
+    intents += [_intent(name, (*content.builtin_samples.get(name, ()), *extra(name)))
+                for name in content.builtin_intents]
     values = [{"id": t.id, "name": {"value": t.name, "synonyms": list(t.synonyms)}}
               for t in content.terms]
     return {"interactionModel": {"languageModel": {

@@ -105,6 +105,8 @@ TERSE_WORDS = 3
 # sets measured better (issue 20: nlu_holdout_natural 87.2% -> 88.3%, the
 # safety sets' cancer-team lines 64% -> 72%) at about twice the time on long input.
 LONG_UTTERANCE = 60
+# An utterance longer than this is a story: its last question is always among the parts scored.
+STORY_WORDS = 12
 # At most this many parts (question-like ones first) are scored fuzzily.
 FUZZY_PARTS = 2
 # At most this many parts get an exact look, longest first (keeps a resolve under 1 ms).
@@ -137,6 +139,8 @@ CLAUSE_INTERNAL = frozenset("that which who whom it this what where how why when
                             "is are can could does do did should will would has have not also".split())
 # After these a statement starts ("my brother says | psa is a protein is that right").
 STATEMENT_LEADS = frozenset("says said thinks thought heard read told tells claims".split())
+# Articles say nothing about which of two values a slot takes ("the {term}" and "the oncologist" alike).
+ARTICLES = frozenset({"the", "a", "an"})
 # Words that point back at something said before.
 POINTING = frozenset("it that this they them those these next then".split())
 # Where a part may end: before a new subject or a new wh-question
@@ -188,6 +192,8 @@ class _Sample:
     marked: str = ""                      # canonical text, slots as type markers
     mood: str = ""                        # "?" question, "." statement, "" neither (see mood())
     negated: bool = False                 # says "not" (see NEGATIONS)
+    values: int = 0                       # custom (listed-value) slots it has
+    joins: frozenset[str] = frozenset()   # literal words between its first two slots ("and", "versus")
 
 
 @dataclass(slots=True)
@@ -534,6 +540,18 @@ class InteractionModel:
         self._specific = frozenset(w for (_, w), c in repeats.items()
                                    if c >= SPECIFIC_REPEATS and spread[w] <= SPECIFIC_INTENTS)
         self._compile_respellings()
+        # The words each slot is said between in its intent's samples ("<" before, ">" after;
+        # "^" and "$" the sample's ends): what a slot tagger learns to find the value by.
+        self._slot_context: dict[tuple[str, str], Counter] = {}
+        for sample in self._slotted:
+            for i, (is_slot, name) in enumerate(sample.parts):
+                if not is_slot:
+                    continue
+                before = sample.parts[i - 1] if i else None
+                after = sample.parts[i + 1] if i + 1 < len(sample.parts) else None
+                seen = self._slot_context.setdefault((sample.intent, name), Counter())
+                seen["<", "^" if before is None else "" if before[0] else before[1].split()[-1]] += 1
+                seen[">", "$" if after is None else "" if after[0] else after[1].split()[0]] += 1
         # Samples that are one custom slot and nothing else: slot type -> (intent, slot).
         self._bare_samples: dict[str, tuple[str, str]] = {}
         for sample in self._slotted:
@@ -542,6 +560,10 @@ class InteractionModel:
         for sample in self._fuzzy:
             words = sample.marked.split()
             sample.mood, sample.negated = mood(words), not NEGATIONS.isdisjoint(words)
+            sample.values = sum(t in self.types for t in sample.slot_types)
+            slots_at = [i for i, (is_slot, _) in enumerate(sample.parts) if is_slot]
+            if len(slots_at) > 1:
+                sample.joins = frozenset(w for _, p in sample.parts[slots_at[0] + 1:slots_at[1]] for w in p.split())
         self._plain = [s for s in self._fuzzy if not s.slot_types]
         self._marked = [s for s in self._fuzzy if s.slot_types]
         self._plain_sorted = [_sorted(s.marked) for s in self._plain]
@@ -654,7 +676,8 @@ class InteractionModel:
                 rival = self._rank(whole, limit=1, bar=bar) if left_out else []
                 if rival and rival[0][0].score >= bar and rival[0][0].intent != hit.intent:
                     candidate, sample = rival[0]
-                    return Resolution(candidate.intent, self._align(sample, whole, skill_id), candidate.score,
+                    return Resolution(candidate.intent, self._align(sample, whole, skill_id, context=respelled),
+                                      candidate.score,
                                       "fuzzy", candidate.sample)
                 return hit
         best: tuple[float, Candidate, _Sample, Tokens] | None = None
@@ -669,7 +692,7 @@ class InteractionModel:
                 best = (ranked[0][0].score - bar, ranked[0][0], ranked[0][1], tokens)
         if best is not None and best[0] >= 0:
             _, candidate, sample, tokens = best
-            slots = self._align(sample, tokens, skill_id)
+            slots = self._align(sample, tokens, skill_id, context=respelled)
             return Resolution(candidate.intent, slots, candidate.score, "fuzzy", candidate.sample)
         bare_value = self._bare_value(whole, skill_id)
         if bare_value:
@@ -814,6 +837,13 @@ class InteractionModel:
         spans = sorted(((a, b) for a in starts for b in ends if b - a >= MIN_PART and (a, b) != (0, n)),
                        key=lambda span: (span[0] not in questions, span[1] not in clause_ends,
                                          span[0] - span[1], -span[0]))
+        # A long story ends in its question ("... we've been told it's zoledronic acid |
+        # how often is it given"): the last question to the end is always among the
+        # first parts scored, however short.
+        last = max((i for i in questions if n - i > MIN_PART), default=None)
+        if n > STORY_WORDS and last is not None and (last, n) in spans[FUZZY_PARTS - 1:]:
+            spans.remove((last, n))
+            spans.insert(FUZZY_PARTS - 1, (last, n))
         parts, seen = [], {tokens.text}
         for a, b in spans[:MAX_PARTS]:
             keep = [i for i in range(a) if evidence[i]] + list(range(a, b)) + \
@@ -923,7 +953,11 @@ class InteractionModel:
         query = tokens.text
         if not query:
             return []
-        marked = self._marked_query(tokens, self._mentions(tokens))
+        mentions = self._mentions(tokens)
+        custom = [m for m in mentions if m[2] in self.types]
+        said_values = len(custom)
+        between = frozenset(tokens.canon[custom[0][1]:custom[-1][0]]) if len(custom) > 1 else frozenset()
+        marked = self._marked_query(tokens, mentions)
         evidence = self._evidence(f"{query} {marked}")
         cutoff = 0.0
         if bar is not None:
@@ -953,6 +987,11 @@ class InteractionModel:
             if limit == 1 and n >= len(rescored) and \
                     (1 - EVIDENCE_WEIGHT) * value + EVIDENCE_WEIGHT * strongest < top:
                 break   # rows only get worse from here: none can beat the best intent
+            # "{first} versus {second}" needs two values said, joined as the sample joins them:
+            # its carrier alone asks nothing, and "zometa helps with bone metastases" joins none.
+            if sample.values > 1 and (said_values < sample.values
+                                      or (sample.joins and sample.joins.isdisjoint(between))):
+                continue
             if sample.intent not in best:
                 blended = (1 - EVIDENCE_WEIGHT) * value + EVIDENCE_WEIGHT * evidence.get(sample.intent, 0.0)
                 best[sample.intent] = (Candidate(sample.intent, round(blended, 2), sample.text), sample)
@@ -979,7 +1018,44 @@ class InteractionModel:
         """Every intent's best fuzzy score for utterance (fillers dropped), best first."""
         return [c for c, _ in self._rank(strip_fillers(tokenize(utterance)), limit)]
 
-    def _align(self, sample: _Sample, tokens: Tokens, skill_id: str | None) -> dict[str, dict]:
+    def _asked_about(self, intent: str, slots: list[str], found: list[tuple[int, int, str]], tokens: Tokens,
+                     context: Tokens | None) -> list[tuple[int, int, str]]:
+        """Of more values than slots, the ones said where the intent's samples put its slots.
+
+        A slot tagger learns the words around each slot: "they put me on {term}",
+        "{term} what does it do". So in "my oncologist put me on denosumab what
+        does it do" the term asked about is denosumab, said after "on" and before
+        "what"; "oncologist", after "my", is only mentioned. Neighbours are read in
+        the whole utterance (``context``) when the reading is a part of it. Ties go
+        to the later value: a question names its subject last.
+        """
+        def edges(words: tuple[str, ...], start: int, n: int) -> tuple[str, str]:
+            return (words[start - 1] if start > 0 else "^", words[start + n] if start + n < len(words) else "$")
+
+        def neighbours(mention: tuple[int, int, str]) -> tuple[str, str]:
+            phrase = tokens.canon[mention[0]:mention[1]]
+            n = len(phrase)
+            if context is not None:
+                starts = [i for i in range(len(context.canon) - n + 1) if context.canon[i:i + n] == phrase]
+                if len(starts) == 1:
+                    return edges(context.canon, starts[0], n)
+            return edges(tokens.canon, mention[0], n)
+
+        def fit(slot: str, mention: tuple[int, int, str]) -> float:
+            before, after = neighbours(mention)
+            seen = self._slot_context.get((intent, slot), Counter())
+            return sum(seen[side, word] for side, word in (("<", before), (">", after)) if word not in ARTICLES)
+
+        chosen: list[tuple[int, int, str]] = []
+        left = list(found)
+        for slot in slots:
+            best = max(left, key=lambda m: (fit(slot, m), m[0]))
+            chosen.append(best)
+            left.remove(best)
+        return sorted(chosen)
+
+    def _align(self, sample: _Sample, tokens: Tokens, skill_id: str | None,
+               context: Tokens | None = None) -> dict[str, dict]:
         """Recover slot values for a fuzzy match.
 
         Custom values and numbers found in the input fill slots of their type
@@ -991,6 +1067,10 @@ class InteractionModel:
             return slots
         types = self.intent_slots[sample.intent]
         pending = {t: [m for m in self._mentions(tokens) if m[2] == t] for t in set(sample.slot_types)}
+        for type_name, found in pending.items():
+            wanted = [p for is_slot, p in sample.parts if is_slot and types[p] == type_name]
+            if len(found) > len(wanted):
+                pending[type_name] = self._asked_about(sample.intent, wanted, found, tokens, context)
         elems: list[_Elem] = []
         for is_slot, part in sample.parts:
             if not is_slot:

@@ -83,6 +83,8 @@ class Term(NamedTuple):
 
     ``offers_more``: the definition already says what its topic's short answer
     says, so "yes" after it gives the topic's longer answer instead.
+    ``gist`` is one sentence on what the article says of the term, for answers
+    that speak of two terms at once (a comparison, two things asked together).
     """
 
     id: str
@@ -93,6 +95,7 @@ class Term(NamedTuple):
     topic: str
     index: int
     offers_more: bool = False
+    gist: Sentence | None = None
 
     @property
     def answer(self) -> str:
@@ -100,6 +103,38 @@ class Term(NamedTuple):
 
 
 MORE = "more"   # a follow-up answered by the current topic's own longer answer
+
+
+class PairNote(NamedTuple):
+    """What the article itself says that relates two terms ("denosumab, especially if zoledronic acid fails").
+
+    Applies when one term of a question is in ``one`` and the other in ``other``.
+    """
+
+    one: frozenset[str]
+    other: frozenset[str]
+    line: Sentence
+
+    def relates(self, first: str, second: str) -> bool:
+        return (first in self.one and second in self.other) or (first in self.other and second in self.one)
+
+
+class TwoTerms(NamedTuple):
+    """Questions naming two glossary terms: a comparison, or two things asked at once.
+
+    Both intents take two slots of the glossary's type; the comparison's second
+    slot alone ("is that the same as zometa") compares with the current topic.
+    """
+
+    slots: tuple[str, str]
+    compare_intent: str
+    compare_samples: tuple[str, ...]
+    both_intent: str
+    both_samples: tuple[str, ...]
+    notes: tuple[PairNote, ...]
+
+    def note(self, first: str, second: str) -> PairNote | None:
+        return next((n for n in self.notes if n.relates(first, second)), None)
 
 
 class WithoutTopic(NamedTuple):
@@ -202,15 +237,28 @@ class Content:
         self.glossary_samples: tuple[str, ...] = tuple(glossary["samples"])
         self.terms: tuple[Term, ...] = tuple(
             Term(index=i, synonyms=tuple(t["synonyms"]), answer_lines=sentences(t["answer"]),
-                 offers_more=t.get("offers") == MORE, **{k: t[k] for k in ("id", "title", "name", "topic")})
+                 offers_more=t.get("offers") == MORE, gist=Sentence(**t["gist"]) if "gist" in t else None,
+                 **{k: t[k] for k in ("id", "title", "name", "topic")})
             for i, t in enumerate(glossary["terms"])
         )
+        two = raw["two_terms"]
+        self.two_terms = TwoTerms(
+            tuple(two["slots"]), two["compare"]["intent"], tuple(two["compare"]["samples"]),
+            two["both"]["intent"], tuple(two["both"]["samples"]),
+            tuple(PairNote(frozenset(n["one"]), frozenset(n["other"]), Sentence(**n["line"])) for n in two["notes"]))
+        not_covered = raw["not_covered"]
+        self.not_covered_intent: str = not_covered["intent"]
+        self.not_covered_samples: tuple[str, ...] = tuple(not_covered["samples"])
         self.utility_intents: Mapping[str, tuple[str, ...]] = MappingProxyType(
             {u["intent"]: tuple(u["samples"]) for u in raw["utility_intents"]})
-        # Extra samples only some markets say ("ring nine nine nine", "can't do a wee").
+        # Extra samples only some markets say ("ring nine nine nine", "can't do a wee", "the
+        # denosumab jab", "kindly tell me what psa is"), for utility and topic intents alike.
         self.locale_samples: Mapping[str, Mapping[str, tuple[str, ...]]] = MappingProxyType(
             {u["intent"]: MappingProxyType({loc: tuple(s) for loc, s in u.get("locale_samples", {}).items()})
-             for u in raw["utility_intents"]})
+             for u in (*raw["utility_intents"], *raw["topics"], glossary, two["compare"], two["both"], not_covered,
+                       raw.get("personal", {})) if u.get("locale_samples")}
+            | {name: MappingProxyType({loc: tuple(s) for loc, s in by_locale.items()})
+               for name, by_locale in raw.get("builtin_locale_samples", {}).items()})
         self.builtin_intents: tuple[str, ...] = tuple(raw["builtin_intents"])
         # Built-in intents can be extended with samples; for AMAZON.FallbackIntent
         # they tune Alexa's out-of-domain model (near misses that must not match).
@@ -259,14 +307,27 @@ class Content:
 
     def samples_for(self, intent: str, locale: str) -> tuple[str, ...]:
         """A utility intent's samples in one locale: the shared ones, then that market's own."""
-        return (*self.utility_intents[intent], *self.locale_samples.get(intent, {}).get(locale, ()))
+        return (*self.utility_intents[intent], *self.locale_extra(intent, locale))
+
+    def locale_extra(self, intent: str, locale: str) -> tuple[str, ...]:
+        """Samples of an intent that only one market says."""
+        return self.locale_samples.get(intent, {}).get(locale, ())
 
     @property
     def all_intents(self) -> tuple[str, ...]:
         """Every intent the models declare, in model order."""
         return (*(t.intent for t in self.topics), self.glossary_intent,
+                self.two_terms.compare_intent, self.two_terms.both_intent, self.not_covered_intent,
                 *self.utility_intents, *(f.intent for f in self.follow_ups), self.personal_intent,
                 *self.builtin_intents)
+
+    @cached_property
+    def main_term(self) -> Mapping[str, Term]:
+        """Per topic, the first glossary term that belongs to it: what "that" names in "is that the same as"."""
+        table: dict[str, Term] = {}
+        for term in self.terms:
+            table.setdefault(term.topic, term)
+        return MappingProxyType(table)
 
     @cached_property
     def follow_up_by_intent(self) -> Mapping[str, FollowUp]:

@@ -202,6 +202,47 @@ class GlossaryIntentHandler(IntentHandler):
         return render(handler_input, replies.term_answer(term, previous))
 
 
+class TwoTermsIntentHandler(IntentHandler):
+    """Two glossary terms in one question: compared, or both asked about.
+
+    A comparison with only its second term ("is that the same as Zometa?")
+    compares it with the topic the listener is on; one term alone is defined.
+    """
+
+    intents = (CONTENT.two_terms.compare_intent, CONTENT.two_terms.both_intent)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        first_slot, second_slot = CONTENT.two_terms.slots
+        first = resolve_term(request_slot(handler_input, first_slot))
+        second = resolve_term(request_slot(handler_input, second_slot))
+        previous = previous_speech(handler_input)
+        comparing = intent_name(handler_input) == CONTENT.two_terms.compare_intent
+        if first is None and comparing:
+            first = CONTENT.main_term.get(session_attributes(handler_input).get(TOPIC))
+        if first is None or second is None:
+            known = first or second
+            if known is None:
+                return render(handler_input, replies.ask_with_safety_net(
+                    "unknown_term", "unknown_term_reprompt", request_locale(handler_input), previous))
+            return render(handler_input, replies.term_answer(known, previous))
+        answer = replies.compare_answer if comparing else replies.two_terms_answer
+        return render(handler_input, answer(first, second, previous))
+
+
+class NotCoveredIntentHandler(IntentHandler):
+    """In-domain questions the article does not answer (survival odds, costs, exercises): say so.
+
+    Like the fallback it closes with the safety net: a request the model put
+    here could have been an emergency it missed.
+    """
+
+    intents = (CONTENT.not_covered_intent,)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return render(handler_input, replies.ask_with_safety_net(
+            "not_covered", "ask_again", request_locale(handler_input), previous_speech(handler_input)))
+
+
 class EmergencyIntentHandler(IntentHandler):
     """Red flags come first: the local emergency number, twice, before anything else."""
 
@@ -541,6 +582,8 @@ REQUEST_HANDLERS: tuple[AbstractRequestHandler, ...] = (
     SafetyNumberIntentHandler(),
     TopicIntentHandler(),
     GlossaryIntentHandler(),
+    TwoTermsIntentHandler(),
+    NotCoveredIntentHandler(),
     RemindMeIntentHandler(),
     ReminderOfferAnswerHandler(),
     ConsentAnswerHandler(),

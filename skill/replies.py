@@ -262,6 +262,55 @@ def _safety(kind: str, template: str, reprompt: str, title: str, locale: str | N
                  safety=kind)
 
 
+def spoken_name(term: Term) -> str:
+    """A term's title as said inside a sentence: "radiation therapy", but "PSA" and "CT scan" stay."""
+    title = term.title
+    return title if title[1:2].isupper() else title[:1].lower() + title[1:]
+
+
+def _gist(term: Term) -> Lines:
+    """One sentence on the term for two-term answers; its definition's first sentence if it has none."""
+    return (term.gist,) if term.gist is not None else term.answer_lines[:1]
+
+
+def two_terms_answer(first: Term, second: Term, previous: str = "", content: Content = CONTENT) -> Reply:
+    """Two things asked at once ("tell me about radiation and radiopharmaceuticals").
+
+    The first is answered in full; the second gets its one-line gist and is
+    offered by name, so "yes" hears its topic. The same term twice is one answer.
+    """
+    if first.id == second.id:
+        return term_answer(first, previous, content)
+    topic = content.topic_by_id[first.topic]
+    offer = content.topic_by_id[second.topic]
+    title = f"{first.title} and {second.title}"
+    return _answer((*first.answer_lines, *_gist(second)), topic.doctor, first.index, title,
+                   offer, topic.id, previous, content, exclude="" if offer.id != topic.id else topic.id)
+
+
+def compare_answer(first: Term, second: Term, previous: str = "", content: Content = CONTENT) -> Reply:
+    """ "What's the difference between denosumab and Zometa?": what the article says of each, briefly.
+
+    Where the article relates the two, that line follows; where it says nothing
+    that compares them, the reply says so and offers each by name.
+    """
+    if first.id == second.id:
+        return term_answer(first, previous, content)
+    lines = (*_gist(first), *_gist(second))
+    topic = content.topic_by_id[first.topic]
+    note = content.two_terms.note(first.id, second.id)
+    title = f"{first.title} and {second.title}"
+    if note is not None:
+        return _answer((*lines, note.line), topic.doctor, first.index, title,
+                       content.topic_by_id[second.topic], topic.id, previous, content, exclude="")
+    names = {"first": spoken_name(first), "second": spoken_name(second)}
+    choice = content.prompts["compare_none"].format(**names)
+    ask_again = content.prompts["compare_none_reprompt"].format(**names)
+    answer = text(lines)
+    return Reply(speech=join(to_ssml(answer), to_ssml(choice)), reprompt=to_ssml(ask_again),
+                 card=Card(title, "\n\n".join((answer, choice, _source_line(content)))), topic=topic.id)
+
+
 def emergency(locale: str | None, *, asked_to_call: bool = False, content: Content = CONTENT) -> Reply:
     """Red-flag symptoms: the local emergency number, said twice, and on the card as digits.
 

@@ -13,14 +13,6 @@ from testkit.once import built_once
 from webhook.app import create_app
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
-    """Print the random-order seed last, even under -q, with the command that repeats the order."""
-    seed = getattr(config.option, "randomly_seed", None)
-    if isinstance(seed, int) and config.pluginmanager.has_plugin("randomly"):
-        terminalreporter.write_line(f"random order seed {seed}; the same order again: "
-                                    f"make test PYTEST_ARGS=--randomly-seed={seed}")
-
-
 @pytest.fixture(scope="session")
 def lambda_zip(tmp_path_factory) -> Path:
     """dist/lambda.zip as `make package` builds it: built once per run, shared by every xdist worker."""
@@ -86,3 +78,23 @@ def parse_ssml(text: str) -> ElementTree.Element:
     root = ElementTree.fromstring(text)
     assert root.tag == "speak"
     return root
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """After the run: the understanding tables (tests/test_understanding.py), in set order, then the seed.
+
+    The tables are read from each report's user_properties, which pytest-xdist
+    carries back from its workers, so they show however the suite was run. The
+    random-order seed comes last, even under -q, with the command that repeats the order.
+    """
+    tables = sorted({value for reports in terminalreporter.stats.values() for report in reports
+                     if getattr(report, "when", None) == "call"
+                     for key, value in getattr(report, "user_properties", ()) if key == "understanding"})
+    if tables:
+        terminalreporter.section("understanding: simulator and device-side estimate, by kind")
+        for _, text in tables:
+            terminalreporter.write_line(text + "\n")
+    seed = getattr(config.option, "randomly_seed", None)
+    if isinstance(seed, int) and config.pluginmanager.has_plugin("randomly"):
+        terminalreporter.write_line(f"random order seed {seed}; the same order again: "
+                                    f"make test PYTEST_ARGS=--randomly-seed={seed}")

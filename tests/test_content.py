@@ -27,6 +27,9 @@ def all_lines() -> list[tuple[str, Sentence]]:
         found += [(f"{topic.id}.more", line) for line in topic.more_lines]
     for term in CONTENT.terms:
         found += [(f"glossary.{term.id}", line) for line in term.answer_lines]
+        if term.gist is not None:
+            found.append((f"glossary.{term.id}.gist", term.gist))
+    found += [(f"two_terms.note.{i}", note.line) for i, note in enumerate(CONTENT.two_terms.notes)]
     for kind in CONTENT.follow_ups:
         for topic_id, lines in (*kind.lines.items(), *kind.not_covered_lines.items()):
             found += [(f"{kind.intent}.{topic_id}", line) for line in lines]
@@ -151,6 +154,15 @@ def test_yes_after_a_definition_adds_facts_rather_than_restating_it(term):
     heard_next = topic.more_lines if term.offers_more else topic.answer_lines
     score, later, first = worst_overlap(heard_next, term.answer_lines)
     assert score < MAX_OVERLAP, (round(score, 2), later, first)
+
+
+def test_every_term_has_a_one_sentence_gist_and_notes_name_real_terms():
+    """Two-term answers speak of each term in one sentence; a note only relates terms that exist."""
+    for term in CONTENT.terms:
+        assert term.gist is not None and sentences(term.gist.say) == 1, term.id
+    ids = {t.id for t in CONTENT.terms}
+    for note in CONTENT.two_terms.notes:
+        assert note.one <= ids and note.other <= ids and sentences(note.line.say) == 1
 
 
 def test_topic_links_are_sound():

@@ -139,6 +139,26 @@ def test_the_lint_finds_each_kind_of_conflict_and_build_error():
     assert lint({"interactionModel": {"languageModel": clean}}) == []
 
 
+def test_samples_with_too_many_fills_are_checked_as_patterns(monkeypatch):
+    """A two-slot sample ("{a} versus {b}") is not enumerated past MAX_FILLS, yet its conflicts are found."""
+    import deploy.lint as L
+    monkeypatch.setattr(L, "MAX_FILLS", 10)   # one slot (6 fills) enumerated, two (36) matched as patterns
+    values = [{"id": v.upper(), "name": {"value": v, "synonyms": [f"the {v}"]}} for v in ("psa", "mri", "zometa")]
+    pair = [{"name": "a", "type": "TERM"}, {"name": "b", "type": "TERM"}]
+    model = {"invocationName": "back pain guide", "types": [{"name": "TERM", "values": values}], "intents": [
+        {"name": "TopicIntent", "samples": ["psa versus the mri"]},
+        {"name": "CompareIntent", "slots": pair, "samples": ["{a} versus {b}", "is {a} like {b}"]},
+        {"name": "OtherIntent", "slots": pair, "samples": ["is {a} like {b}"]},
+        {"name": "GlossaryIntent", "slots": pair[:1], "samples": ["{a} versus zometa"]},
+    ]}
+    problems = "\n".join(lint({"interactionModel": {"languageModel": model}}))
+    assert "TopicIntent sample 'psa versus the mri' equals CompareIntent sample '{a} versus {b}'" in problems
+    assert "'is {TERM} like {TERM}' is a sample of CompareIntent, OtherIntent" in problems
+    assert "GlossaryIntent sample 'psa versus zometa' equals CompareIntent" in problems
+    model["intents"] = model["intents"][1:2]
+    assert lint({"interactionModel": {"languageModel": model}}) == []
+
+
 def test_slot_fills_cover_every_value_and_synonym():
     values = {"TERM": ["psa", "p s a", "zometa"]}
     assert sorted(fills("what is {term}", {"term": "TERM"}, values)) == [

@@ -186,6 +186,47 @@ def test_several_slotted_candidates_with_unresolved_values() -> None:
     assert model.resolve("what is a nomogram").slots["term"]["value"] == "nomogram"
 
 
+def test_of_two_values_the_slot_takes_the_one_said_where_samples_put_it() -> None:
+    """ "my oncologist put me on denosumab what does it do" asks about denosumab, not the oncologist."""
+    values = [{"id": v.upper(), "name": {"value": v}} for v in ("oncologist", "denosumab", "zometa")]
+    data = {"interactionModel": {"languageModel": {"invocationName": "test skill", "intents": [
+        {"name": "Define", "slots": [{"name": "term", "type": "TERM"}],
+         "samples": ["what does {term} do", "they put me on {term} what does it do", "i am on {term} what is it",
+                     "{term} what does it do"]},
+        {"name": "AMAZON.FallbackIntent", "samples": []},
+    ], "types": [{"name": "TERM", "values": values}]}}}
+    model = InteractionModel(data)
+    for said in ("my oncologist put me on denosumab what does it do please",
+                 "my oncologist has me on denosumab now what does it do"):
+        r = model.resolve(said)
+        assert r.intent == "Define" and er(r.slots["term"])["values"][0]["value"]["id"] == "DENOSUMAB", said
+    r = model.resolve("they put me on zometa what does it do my oncologist")   # not simply the last one
+    assert er(r.slots["term"])["values"][0]["value"]["id"] == "ZOMETA"
+
+
+def test_a_two_value_sample_needs_two_values_joined_as_it_joins_them() -> None:
+    """ "how does zometa help with bone metastases" is no "how do {a} and {b} help"."""
+    values = [{"id": v.upper().replace(" ", "_"), "name": {"value": v}}
+              for v in ("zometa", "denosumab", "bone metastases")]
+    data = {"interactionModel": {"languageModel": {"invocationName": "test skill", "intents": [
+        {"name": "Both", "slots": [{"name": "a", "type": "TERM"}, {"name": "b", "type": "TERM"}],
+         "samples": ["how do {a} and {b} help", "tell me about {a} and {b}"]},
+        {"name": "Zometa", "samples": ["what is zometa for", "zometa dose"]},
+        {"name": "AMAZON.FallbackIntent", "samples": []},
+    ], "types": [{"name": "TERM", "values": values}]}}}
+    model = InteractionModel(data)
+    assert model.resolve("how does zometa help with bone metastases").intent != "Both"
+    r = model.resolve("how do zometa and denosumab both help")
+    assert r.intent == "Both" and [r.slots[s]["value"] for s in "ab"] == ["zometa", "denosumab"]
+    assert model.resolve("how do they help").intent != "Both"
+
+
+def test_a_long_story_is_understood_by_the_question_it_ends_with(model: InteractionModel) -> None:
+    story = ("my wife asked what we should do on saturday and where we should go and who should come along "
+             "and which car to take and honestly how do you make pancakes")
+    assert model.resolve(story).intent == "RecipeIntent"
+
+
 def test_filler_words_do_not_block_exact_match(model: InteractionModel) -> None:
     assert model.resolve("could you search for cheap flights").slots["query"]["value"] == "cheap flights"
     r = model.resolve("how many cups in a tablespoon please")

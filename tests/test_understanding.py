@@ -1,0 +1,65 @@
+"""Every evaluation set, understood by the simulator and by the device-side estimate.
+
+The simulator's matcher only predicts what Alexa's NLU does; Alexa trains its
+own model on the shipped samples. tools/learner.py is an independent stand-in
+for that model (TF-IDF n-grams and a linear SVM trained on the samples alone).
+Both run every set through the real skill and are graded by what it says
+(tools/understanding.py). Each set's table, by kind, is printed at the end of
+``make test`` (the "understanding" section, also under ``pytest -q``), and each
+score has a floor: a regression guard a few points under what was measured
+when the floors were set (docs/understanding.md has the numbers). The hold-out
+sets were never tuned on; their floors are guards, not targets.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tools.learner import NLUS
+from tools.understanding import SETS, EvalSet, by_kind, dialogues, questions, table, tally
+
+# (set, nlu) -> {"questions" | "dialogues" | "all" | a kind: lowest acceptable rate}.
+FLOORS: dict[tuple[str, str], dict[str, float]] = {
+    ("speech_tune", "simulator"): {"questions": 0.79, "dialogues": 0.86},
+    ("speech_tune", "learner"): {"questions": 0.80, "dialogues": 0.85},
+    ("natural", "simulator"): {"all": 0.92},
+    ("natural", "learner"): {"all": 0.86},
+    ("intents", "simulator"): {"in-domain": 0.90, "out-of-domain": 0.90},
+    ("intents", "learner"): {"in-domain": 0.95, "out-of-domain": 0.76},
+    ("safety", "simulator"): {"red-flag recall": 0.95, "crisis recall": 0.95, "near misses calm": 0.95},
+    ("safety", "learner"): {"red-flag recall": 0.95, "crisis recall": 0.95, "near misses calm": 0.84},
+    ("natural_holdout", "simulator"): {"all": 0.85},
+    ("natural_holdout", "learner"): {"all": 0.89},
+    ("intents_holdout", "simulator"): {"in-domain": 0.85, "out-of-domain": 0.85},
+    ("intents_holdout", "learner"): {"in-domain": 0.94, "out-of-domain": 0.76},
+    ("safety_holdout", "simulator"): {"red-flag recall": 0.93, "crisis recall": 0.95, "near misses calm": 0.90},
+    ("safety_holdout", "learner"): {"red-flag recall": 0.95, "crisis recall": 0.95, "near misses calm": 0.86},
+}
+
+
+def measured(results: list, key: str) -> float:
+    if key == "questions":
+        return tally(questions(results)).rate
+    if key == "dialogues":
+        return tally(dialogues(results)).rate
+    if key == "all":
+        return tally(results).rate
+    return by_kind(results)[key].rate
+
+
+@pytest.mark.parametrize("eval_set", SETS, ids=lambda s: s.name)
+def test_both_nlus_understand_each_set_above_its_floors(eval_set: EvalSet, record_property):
+    if not eval_set.present():
+        pytest.skip(f"{eval_set.name}: {', '.join(eval_set.files)} not present")
+    columns = {nlu: eval_set.run(nlu_for) for nlu, nlu_for in NLUS.items()}
+    label = f"{eval_set.name} ({'tuned-on' if eval_set.tuned else 'hold-out'})"
+    report = table(label, columns)
+    # Shown in the terminal summary by tests/conftest.py (works under -q and across xdist workers).
+    record_property("understanding", (SETS.index(eval_set), report))
+    low = [f"{nlu} {key}: {measured(columns[nlu], key):.1%} < {floor:.0%}"
+           for nlu in columns for key, floor in FLOORS[(eval_set.name, nlu)].items()
+           if measured(columns[nlu], key) < floor]
+    assert not low, "\n".join(low) + "\n" + report
+
+
+def test_every_set_and_nlu_has_floors():
+    assert set(FLOORS) == {(s.name, nlu) for s in SETS for nlu in NLUS}
