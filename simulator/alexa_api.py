@@ -24,8 +24,8 @@ import hmac
 import json
 import re
 import secrets
+import sys
 import threading
-import time
 import uuid
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -136,18 +136,20 @@ class AlexaApi:
         self._lock = threading.Lock()
         self._accepted: dict[str, list[dict[str, Any]]] = {}
         self._server: ThreadingHTTPServer | None = None
+        self._stopping = threading.Event()   # wakes a held answer when the server stops
         self.calls: list[tuple[str, str, int]] = []     # (method, path kind, status): for tests
 
     # ------------------------------------------------------------ life cycle
     def start(self) -> "AlexaApi":
         if self._server is None:
-            self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
-            self._server.daemon_threads = True
+            self._stopping.clear()
+            self._server = _Server(("127.0.0.1", 0), _handler_class(self))
             threading.Thread(target=self._server.serve_forever, name="alexa-api", daemon=True).start()
         return self
 
     def stop(self) -> None:
         if self._server is not None:
+            self._stopping.set()
             self._server.shutdown()
             self._server.server_close()
             self._server = None
@@ -202,6 +204,15 @@ class AlexaApi:
         return record
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (the skill's time-out, a test ending) is normal here, not a traceback."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def _handler_class(api: AlexaApi) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "AlexaApiSimulator/1"
@@ -242,7 +253,7 @@ def _handler_class(api: AlexaApi) -> type[BaseHTTPRequestHandler]:
                 return self._error(400, "reminder", "INVALID_REQUEST", "body too large or unsized")
             raw = self.rfile.read(length)
             if api.reminders_status == TIMEOUT:
-                time.sleep(api.hold_s)
+                api._stopping.wait(api.hold_s)   # the skill gives up first; stop() ends the wait
                 return self._error(504, "reminder")
             if api.reminders_status == UNSUPPORTED:
                 return self._error(400, "reminder", "DEVICE_NOT_SUPPORTED", "this device does not support reminders")
