@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shlex
 import sys
@@ -53,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--skill-id", default=(os.environ.get("SKILL_ID", "").split(",")[0].strip() or None),
                         help="application id to send (default: first id in $SKILL_ID, "
                              "else amzn1.ask.skill.simulator)")
-    parser.add_argument("--threshold", type=float, default=FUZZY_THRESHOLD,
+    parser.add_argument("--threshold", type=_threshold, default=FUZZY_THRESHOLD,
                         help=f"fuzzy match threshold 0-100 (default {FUZZY_THRESHOLD:g})")
     parser.add_argument("--one-shot", action="store_true",
                         help='send the first utterance as "ask <invocation name> ...", with no launch')
@@ -72,6 +73,18 @@ def build_parser() -> argparse.ArgumentParser:
     alexa.add_argument("--now", type=_instant, metavar="ISO",
                        help="the time in request timestamps, e.g. 2026-03-07T18:00:00Z (default: now)")
     return parser
+
+
+def _threshold(text: str) -> float:
+    """A fuzzy score from 0 (anything reaches some intent) to 100 (exact samples only)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 100:   # NaN fails too
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a score from 0 to 100 (default {FUZZY_THRESHOLD:g}; 100: exact samples only)")
+    return value
 
 
 def _status(text: str) -> int | str:
@@ -316,8 +329,26 @@ def main(argv: list[str] | None = None, *, handler: Callable[[dict, Any], dict] 
         return 2
     alexa = AlexaSide(api, args.permissions, model.invocation_name.title())
     conv = Conversation(model, target, locale=args.locale, skill_id=args.skill_id, alexa=alexa, clock=clock)
-    with api:
-        return _run(args, conv, printer, model, err)
+    try:
+        with api:
+            return _run(args, conv, printer, model, err)
+    except BrokenPipeError:
+        return _reader_left(out)
+
+
+def _reader_left(out: TextIO) -> int:
+    """The reader of our output left (``| head``): stop quietly, as a shell tool killed by SIGPIPE does.
+
+    Python ignores SIGPIPE, so the write raises instead; stdout is pointed at
+    /dev/null so the final flush at exit cannot raise again.
+    """
+    if out is sys.stdout:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):   # no real file descriptor: nothing left to flush anyway
+            pass
+    return 128 + 13   # 141, what a shell reports for a tool ended by SIGPIPE
 
 
 def _run(args: argparse.Namespace, conv: Conversation, printer: _Printer, model: InteractionModel,
