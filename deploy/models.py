@@ -39,6 +39,7 @@ def build_model(content: Content = CONTENT, locale: str = "en-US") -> dict[str, 
     intents += [_intent(name, content.samples_for(name, locale)) for name in content.utility_intents]
     intents += [_intent(f.intent, f.samples) for f in content.follow_ups]
     intents.append(_intent(content.personal_intent, content.personal_samples))
+    intents += [_intent(t.intent, t.samples) for t in content.small_talk]
     intents += [_intent(name, content.builtin_samples.get(name, ())) for name in content.builtin_intents]
     values = [{"id": t.id, "name": {"value": t.name, "synonyms": list(t.synonyms)}}
               for t in content.terms]

@@ -317,6 +317,20 @@ class PersonalQuestionIntentHandler(IntentHandler):
         return render(handler_input, replies.ask("personal", "personal_reprompt", previous_speech(handler_input)))
 
 
+class SmallTalkIntentHandler(IntentHandler):
+    """ "Hello", "thank you", "how are you": a short friendly reply with the help hint.
+
+    Alexa sends only which kind it was (greeting or thanks), never the words;
+    the content names the prompt that answers each kind.
+    """
+
+    intents = tuple(CONTENT.small_talk_by_intent)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        reply = CONTENT.small_talk_by_intent[intent_name(handler_input)].reply
+        return render(handler_input, replies.ask(reply, None, previous_speech(handler_input)))
+
+
 class HelpIntentHandler(IntentHandler):
     intents = ("AMAZON.HelpIntent",)
 
@@ -436,6 +450,7 @@ REQUEST_HANDLERS: tuple[AbstractRequestHandler, ...] = (
     NormalSpeedIntentHandler(),
     FollowUpIntentHandler(),
     PersonalQuestionIntentHandler(),
+    SmallTalkIntentHandler(),
     HelpIntentHandler(),
     StartOverIntentHandler(),
     GoodbyeIntentHandler(),
