@@ -23,6 +23,7 @@ from .client import (MODEL_DIR, Conversation, HttpTarget, InProcessTarget, Targe
 from .consent import PERMISSION_STATES, AlexaSide
 from .invocation import parse_invocation
 from .nlu import FUZZY_THRESHOLD, InteractionModel, ModelError
+from .normalize import normalize
 from .speech import SpeechError, find_espeak, markup, speak
 from .ssml import pace
 
@@ -166,10 +167,16 @@ class _Printer:
             print(self.dim(f"  [wrote {wav}]"), file=self.err if self.args.json else self.out, flush=True)
 
     def why(self, model: InteractionModel, text: str) -> None:
+        """The resolution, then every intent's score on the very words it scored (reworded, or one part)."""
         resolution = model.resolve(text)
-        print(f"  {resolution.kind}: {resolution.intent} ({resolution.score:g}, threshold {model.threshold:g})",
-              file=self.out)
-        for candidate in model.rank(text, limit=8):
+        reading = resolution.reading or text
+        # A fallback's score is only a bound (resolve stops scoring what cannot reach the threshold):
+        # the list below has the real best.
+        score = "no intent reached" if resolution.kind in ("fallback", "none") else f"{resolution.score:g},"
+        print(f"  {resolution.kind}: {resolution.intent} ({score} threshold {model.threshold:g})", file=self.out)
+        if resolution.reading is not None and resolution.reading != normalize(text):
+            print(f"  scored as: {resolution.reading!r}", file=self.out)
+        for candidate in model.rank(reading, limit=8, said_mood=resolution.reading_mood):
             print(self.dim(f"  {candidate.score:6.2f}  {candidate.intent}  <- {candidate.sample!r}"), file=self.out)
 
 
