@@ -47,7 +47,7 @@ run: install-run
 ask: install-run
 	@$(BIN)/python -m simulator --one-shot "$(Q)"
 
-## Lint (ruff), then the whole test suite (a few minutes; README.md, "Two commands", says what it needs).
+## Lint (ruff), then the whole test suite: about 4 minutes; README.md, "Two commands", says what it needs.
 test: install
 	$(BIN)/ruff check . && $(BIN)/python -m pytest -q
 
