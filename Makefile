@@ -11,10 +11,13 @@ PORT   ?= 5000
 PIP    := $(BIN)/python -m pip install -q --disable-pip-version-check --no-compile
 RUN_STAMP := $(VENV)/.installed-run
 STAMP     := $(VENV)/.installed-dev
+# pytest-xdist: one worker per core; tests that share one expensive thing (a browser, the npm install,
+# the unzipped Lambda package) carry an xdist_group mark and run on one worker together.
+XDIST  := -n auto --dist loadgroup
 
 .DEFAULT_GOAL := help
-.PHONY: help run ask test install-run install models serve bench bench-record bench-load bench-slow \
-        skill-package package screenshots clean
+.PHONY: help run ask test test-clock test-all install-run install models serve bench bench-record bench-load \
+        bench-slow skill-package package screenshots clean
 
 ## This list (what `make` alone prints).
 help:
@@ -47,9 +50,20 @@ run: install-run
 ask: install-run
 	@$(BIN)/python -m simulator --one-shot "$(Q)"
 
-## Lint (ruff), then the whole test suite: about 4 minutes; README.md, "Two commands", says what it needs.
+## Lint (ruff), then the whole test suite in parallel on every core, in a random order (the seed is
+## printed last); README.md, "Two commands", says what it costs. Extra pytest options: PYTEST_ARGS=...
 test: install
-	$(BIN)/ruff check . && $(BIN)/python -m pytest -q
+	$(BIN)/ruff check . && $(BIN)/python -m pytest -q $(XDIST) $(PYTEST_ARGS)
+
+## The whole suite again with the clock a year ahead and a month back (libfaketime moves the clock of
+## every process the tests start): a test that only passes on the day it was written fails here.
+test-clock: install
+	@command -v faketime >/dev/null || { echo "test-clock needs faketime: apt-get install faketime"; exit 2; }
+	faketime -f '+400d' $(BIN)/python -m pytest -q $(XDIST) -p no:cacheprovider $(PYTEST_ARGS)
+	faketime -f '-30d' $(BIN)/python -m pytest -q $(XDIST) -p no:cacheprovider $(PYTEST_ARGS)
+
+## What CI runs: make test, then make test-clock.
+test-all: test test-clock
 
 ## Runtime set only: what `make run` and `make ask` need.
 install-run: $(RUN_STAMP)

@@ -40,7 +40,9 @@ from bench.timing import alternate, percentile
 ROOT = Path(__file__).resolve().parent.parent
 QUICK = bool(os.environ.get("BENCH_QUICK"))
 MARK_START, MARK_END = "<!-- bench:start -->", "<!-- bench:end -->"
-RESULTS = ROOT / "build" / "bench" / ("results-quick.md" if QUICK else "results.md")
+# BENCH_RESULTS_DIR: where the tables go (the test suite points it at its own temp directory).
+RESULTS = Path(os.environ.get("BENCH_RESULTS_DIR") or ROOT / "build" / "bench") / (
+    "results-quick.md" if QUICK else "results.md")
 Table = list[str]
 _STARTED = time.monotonic()
 
@@ -398,7 +400,7 @@ def main() -> int:
     print(text)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(text + "\n", encoding="utf-8")
-    progress(f"wrote {RESULTS.relative_to(ROOT)}")
+    progress(f"wrote {RESULTS.relative_to(ROOT) if RESULTS.is_relative_to(ROOT) else RESULTS}")
     if args.write:
         record(text)
         progress("rewrote the generated section of BENCHMARKS.md")

@@ -148,7 +148,9 @@ class AlexaApi:
         if self._server is None:
             self._stopping.clear()
             self._server = _Server(("127.0.0.1", 0), _handler_class(self))
-            threading.Thread(target=self._server.serve_forever, name="alexa-api", daemon=True).start()
+            # A short poll: stop() (and so every CLI run's exit) waits at most this long, not 0.5 s.
+            threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                             name="alexa-api", daemon=True).start()
         return self
 
     def stop(self) -> None:

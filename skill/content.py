@@ -79,7 +79,11 @@ class Topic(NamedTuple):
 
 
 class Term(NamedTuple):
-    """A glossary entry; its id is the entity-resolution id of the slot value."""
+    """A glossary entry; its id is the entity-resolution id of the slot value.
+
+    ``offers_more``: the definition already says what its topic's short answer
+    says, so "yes" after it gives the topic's longer answer instead.
+    """
 
     id: str
     title: str
@@ -88,22 +92,60 @@ class Term(NamedTuple):
     answer_lines: Lines
     topic: str
     index: int
+    offers_more: bool = False
 
     @property
     def answer(self) -> str:
         return text(self.answer_lines)
 
 
-class FollowUp(NamedTuple):
-    """Questions that point back ("how common is that") at the topic the listener is on.
+MORE = "more"   # a follow-up answered by the current topic's own longer answer
 
-    ``topics`` maps a current topic to the topic that answers this kind of
-    question about it; a topic not listed gets its own longer answer.
+
+class WithoutTopic(NamedTuple):
+    """What a follow-up gets when no topic is in the session.
+
+    ``offer`` is the topic its words name, offered rather than assumed
+    ("how common" -> the article's one figure); ``safety_net`` adds the
+    emergency line where the words could be about the listener's own symptoms.
+    """
+
+    prompt: str
+    offer: str | None = None
+    safety_net: bool = False
+
+
+class FollowUp(NamedTuple):
+    """One kind of question that points back ("how common is that?") at the topic the listener is on.
+
+    The article answers some kinds for some topics only. Per current topic:
+    ``topics`` names the topic whose short answer answers it (or ``MORE``: the
+    topic's own longer answer); ``lines`` is a short direct answer from the
+    article; any other topic is not covered: the skill says so
+    (``not_covered``, or that topic's own ``not_covered_lines``) and offers
+    ``nearest`` (by default the topic's next).
     """
 
     intent: str
+    title: str
     samples: tuple[str, ...]
     topics: Mapping[str, str]
+    lines: Mapping[str, Lines]
+    not_covered: tuple[Lines, ...]
+    not_covered_lines: Mapping[str, Lines]
+    nearest: Mapping[str, str]
+    without_topic: WithoutTopic
+
+
+def follow_up(raw: Mapping[str, Any]) -> FollowUp:
+    return FollowUp(
+        intent=raw["intent"], title=raw["title"], samples=tuple(raw["samples"]),
+        topics=MappingProxyType(dict(raw.get("topics", {}))),
+        lines=MappingProxyType({k: sentences(v) for k, v in raw.get("lines", {}).items()}),
+        not_covered=tuple(sentences(v) for v in raw.get("not_covered", [])),
+        not_covered_lines=MappingProxyType({k: sentences(v) for k, v in raw.get("not_covered_lines", {}).items()}),
+        nearest=MappingProxyType(dict(raw.get("nearest", {}))),
+        without_topic=WithoutTopic(**raw["without_topic"]))
 
 
 class SmallTalk(NamedTuple):
@@ -157,7 +199,7 @@ class Content:
         self.glossary_samples: tuple[str, ...] = tuple(glossary["samples"])
         self.terms: tuple[Term, ...] = tuple(
             Term(index=i, synonyms=tuple(t["synonyms"]), answer_lines=sentences(t["answer"]),
-                 **{k: t[k] for k in ("id", "title", "name", "topic")})
+                 offers_more=t.get("offers") == MORE, **{k: t[k] for k in ("id", "title", "name", "topic")})
             for i, t in enumerate(glossary["terms"])
         )
         self.utility_intents: Mapping[str, tuple[str, ...]] = MappingProxyType(
@@ -171,9 +213,7 @@ class Content:
         # they tune Alexa's out-of-domain model (near misses that must not match).
         self.builtin_samples: Mapping[str, tuple[str, ...]] = MappingProxyType(
             {name: tuple(samples) for name, samples in raw.get("builtin_samples", {}).items()})
-        self.follow_ups: tuple[FollowUp, ...] = tuple(
-            FollowUp(f["intent"], tuple(f["samples"]), MappingProxyType(dict(f.get("topics", {}))))
-            for f in raw.get("follow_ups", []))
+        self.follow_ups: tuple[FollowUp, ...] = tuple(follow_up(f) for f in raw.get("follow_ups", []))
         personal = raw.get("personal", {"intent": "PersonalQuestionIntent", "samples": []})
         self.personal_intent: str = personal["intent"]
         self.personal_samples: tuple[str, ...] = tuple(personal["samples"])

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 # Session attribute keys: all the conversation state there is.
 TOPIC, OFFER, LAST, RATE = "topic", "offer", "last", "rate"
+TOLD_MORE = "told_more"     # the topic's longer answer has been given: no more to tell
+OFFER_MORE = "offer_more"   # "yes" to the offer gets the offered topic's longer answer
 REMINDER = "reminder"   # "created" once this session has made its one reminder
 
 
@@ -57,8 +59,10 @@ def render(handler_input: HandlerInput, reply: Reply, *, replay: bool = False) -
         builder.set_card(SimpleCard(title=reply.card.title, content=reply.card.content))
     if not replay:
         attrs[OFFER] = reply.offer
+        attrs[OFFER_MORE] = reply.offer_more
         if reply.topic:
             attrs[TOPIC] = reply.topic
+            attrs[TOLD_MORE] = reply.told_more
         if not reply.ends_session:
             attrs[LAST] = {"speech": reply.speech, "reprompt": reply.reprompt}
     return builder.response
@@ -234,10 +238,12 @@ class YesIntentHandler(IntentHandler):
     intents = ("AMAZON.YesIntent",)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        offered = CONTENT.topic_by_id.get(session_attributes(handler_input).get(OFFER))
+        attrs = session_attributes(handler_input)
+        offered = CONTENT.topic_by_id.get(attrs.get(OFFER))
         if offered is None:
             return render(handler_input, replies.ask("yes_without_offer", None, previous_speech(handler_input)))
-        return render(handler_input, replies.topic_answer(offered, previous_speech(handler_input)))
+        answer = replies.topic_more if attrs.get(OFFER_MORE) is True else replies.topic_answer
+        return render(handler_input, answer(offered, previous_speech(handler_input)))
 
 
 class NoIntentHandler(IntentHandler):
@@ -248,13 +254,19 @@ class NoIntentHandler(IntentHandler):
 
 
 class TellMeMoreIntentHandler(IntentHandler):
+    """The topic's longer answer, once: asked again, there is no more, and the next topic is offered."""
+
     intents = ("TellMeMoreIntent",)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        topic = CONTENT.topic_by_id.get(session_attributes(handler_input).get(TOPIC))
+        attrs = session_attributes(handler_input)
+        topic = CONTENT.topic_by_id.get(attrs.get(TOPIC))
+        previous = previous_speech(handler_input)
         if topic is None:
-            return render(handler_input, replies.ask("more_without_topic", None, previous_speech(handler_input)))
-        return render(handler_input, replies.topic_more(topic, previous_speech(handler_input)))
+            return render(handler_input, replies.ask("more_without_topic", None, previous))
+        if attrs.get(TOLD_MORE) is True:
+            return render(handler_input, replies.no_more(topic, previous))
+        return render(handler_input, replies.topic_more(topic, previous))
 
 
 class RepeatIntentHandler(IntentHandler):
@@ -293,19 +305,21 @@ class FollowUpIntentHandler(IntentHandler):
     """ "How common is that?", "how often do they give it?": answered from the session's topic.
 
     Alexa sends no words, only which kind of follow-up it was; the topic the
-    listener is on decides the answer. With no topic there is nothing to point
-    back to, so the skill asks for the whole question rather than guess.
+    listener is on and the content's table decide the answer. With no topic
+    there is nothing to point back to: the skill offers the topic the words
+    name, or asks for the whole question, rather than guess.
     """
 
     intents = tuple(CONTENT.follow_up_by_intent)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        topic = CONTENT.topic_by_id.get(session_attributes(handler_input).get(TOPIC))
+        attrs = session_attributes(handler_input)
+        kind = CONTENT.follow_up_by_intent[intent_name(handler_input)]
+        topic = CONTENT.topic_by_id.get(attrs.get(TOPIC))
+        previous = previous_speech(handler_input)
         if topic is None:
-            return render(handler_input, replies.ask("follow_up_without_topic", "ask_again",
-                                                     previous_speech(handler_input)))
-        return render(handler_input, replies.follow_up(CONTENT.follow_up_by_intent[intent_name(handler_input)], topic,
-                                                       previous_speech(handler_input)))
+            return render(handler_input, replies.follow_up_without_topic(kind, request_locale(handler_input), previous))
+        return render(handler_input, replies.follow_up(kind, topic, previous, told_more=attrs.get(TOLD_MORE) is True))
 
 
 class PersonalQuestionIntentHandler(IntentHandler):
@@ -346,7 +360,7 @@ class StartOverIntentHandler(IntentHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         previous = previous_speech(handler_input)
         attrs = session_attributes(handler_input)
-        for key in (TOPIC, OFFER, LAST):
+        for key in (TOPIC, OFFER, LAST, TOLD_MORE, OFFER_MORE):
             attrs.pop(key, None)
         return render(handler_input, replies.ask("start_over", "welcome_reprompt", previous))
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
-from .content import CONTENT, Content, FollowUp, Lines, Term, Topic, ends_with_doctor, text
+from .content import MORE, CONTENT, Content, FollowUp, Lines, Term, Topic, ends_with_doctor, text
 from .speech import join, to_ssml, with_pause
 
 
@@ -28,6 +28,8 @@ class Reply(NamedTuple):
 
     ``reprompt`` None closes the session; ``topic`` and ``offer`` are the topic
     the listener is on (for "tell me more") and the one just offered (for "yes").
+    ``told_more``: this turn gave ``topic``'s longer answer, so there is no more
+    to tell; ``offer_more``: "yes" gets the offered topic's longer answer.
     """
 
     speech: str
@@ -35,6 +37,8 @@ class Reply(NamedTuple):
     card: Card | None = None
     topic: str | None = None
     offer: str | None = None
+    told_more: bool = False
+    offer_more: bool = False
 
     @property
     def ends_session(self) -> bool:
@@ -92,7 +96,7 @@ def _source_line(content: Content) -> str:
     return content.prompts["card_source"].format(**content.source)
 
 
-def _offers(first: Topic, exclude: str, content: Content) -> Iterator[tuple[Topic, str]]:
+def _offers(first: Topic, exclude: str, content: Content, *, key: str = "offer") -> Iterator[tuple[Topic, str]]:
     """Topics to offer next, in order: the suggested one, then the ones after it.
 
     A generator: nearly every answer takes the first, so the rest are never built.
@@ -100,33 +104,58 @@ def _offers(first: Topic, exclude: str, content: Content) -> Iterator[tuple[Topi
     topic = first
     for _ in range(len(content.topics)):
         if topic.id != exclude:
-            yield topic, content.prompts["offer"].format(label=topic.label)
+            yield topic, content.prompts[key].format(label=topic.label)
         topic = content.topic_by_id[topic.next]
 
 
-def _answer(lines: Lines, category: str, variant: int, title: str, next_topic: Topic,
-            topic_id: str, previous: str, content: Content, *, exclude: str | None = None) -> Reply:
+def _fresh_offer(first: Topic, exclude: str, previous: str, content: Content,
+                 key: str = "offer") -> tuple[Topic, str]:
+    """The first offer whose words the listener did not just hear.
+
+    A topic offered on the last turn is offered again in other words ("would
+    you still like..."), so the listener keeps the choice he was given; only if
+    he heard both does the offer move on to the topic after it.
+    """
+    head: tuple[Topic, str] | None = None
+    for topic, line in _offers(first, exclude, content, key=key):
+        head = head or (topic, line)
+        if line not in previous:
+            return topic, line
+        again = content.prompts["offer_again"].format(label=topic.label)
+        if key == "offer" and again not in previous:
+            return topic, again
+    return head or (first, content.prompts[key].format(label=first.label))
+
+
+def _doctor(lines: Lines, category: str, variant: int, previous: str, content: Content) -> str:
+    """A see-a-doctor line that fits, unless the text already ends with one."""
+    return "" if ends_with_doctor(lines) else fresh(rotated(content.doctor_lines(category), variant), previous)
+
+
+def _answer(lines: Lines, category: str, variant: int, title: str | None, next_topic: Topic,
+            topic_id: str | None, previous: str, content: Content, *, exclude: str | None = None,
+            offer_key: str = "offer", told_more: bool = False) -> Reply:
     """Answer, pause, a see-a-doctor line that fits, then the offer of what to hear next.
 
     The offer never names the topic just answered (``exclude``, by default the
     topic itself) and moves on when the listener has just heard it offered.
+    ``topic_id`` None keeps the session on its topic; ``title`` None shows no card.
     """
-    exclude = topic_id if exclude is None else exclude
-    offers = _offers(next_topic, exclude, content)
-    first = next(offers)
+    exclude = (topic_id or "") if exclude is None else exclude
+    offered, offer = _fresh_offer(next_topic, exclude, previous, content, offer_key)
     answer = text(lines)
-    doctor = "" if ends_with_doctor(lines) else fresh(
-        rotated(content.doctor_lines(category), variant), previous)
-    offered, offer = first if first[1] not in previous else next(
-        ((t, line) for t, line in offers if line not in previous), first)
+    doctor = _doctor(lines, category, variant, previous, content)
     spoken = with_pause(to_ssml(answer), to_ssml(doctor)) if doctor else to_ssml(answer)
-    card = "\n\n".join(part for part in (answer, doctor, _source_line(content)) if part)
+    card = None if title is None else Card(
+        title, "\n\n".join(part for part in (answer, doctor, _source_line(content)) if part))
     return Reply(
         speech=join(spoken, to_ssml(offer)),
         reprompt=to_ssml(offer),
-        card=Card(title, card),
+        card=card,
         topic=topic_id,
         offer=offered.id,
+        told_more=told_more,
+        offer_more=offer_key == "offer_more",
     )
 
 
@@ -137,22 +166,63 @@ def topic_answer(topic: Topic, previous: str = "", content: Content = CONTENT) -
 
 
 def topic_more(topic: Topic, previous: str = "", content: Content = CONTENT) -> Reply:
-    """The longer answer, for "tell me more"."""
+    """The longer answer, for "tell me more": facts the short answer did not give."""
     return _answer(topic.more_lines, topic.doctor, topic.index + 1, f"{topic.title}: more detail",
-                   content.topic_by_id[topic.next], topic.id, previous, content)
+                   content.topic_by_id[topic.next], topic.id, previous, content, told_more=True)
 
 
-def follow_up(kind: FollowUp, topic: Topic, previous: str = "", content: Content = CONTENT) -> Reply:
-    """A question pointing back at the current topic: the topic that answers it, else the longer answer."""
-    target = content.topic_by_id.get(kind.topics.get(topic.id, ""))
-    return topic_answer(target, previous, content) if target else topic_more(topic, previous, content)
+def no_more(topic: Topic, previous: str = "", content: Content = CONTENT) -> Reply:
+    """Asked for more after the longer answer: say there is no more, never replay it; offer what's next."""
+    line = fresh(content.prompts["no_more"], previous)
+    offered, offer = _fresh_offer(content.topic_by_id[topic.next], topic.id, previous, content)
+    return Reply(speech=join(to_ssml(line), to_ssml(offer)), reprompt=to_ssml(offer), offer=offered.id)
+
+
+def follow_up(kind: FollowUp, topic: Topic, previous: str = "", content: Content = CONTENT,
+              *, told_more: bool = False) -> Reply:
+    """A question pointing back at the current topic, answered only as the article answers it.
+
+    The topic that answers this kind of question, the topic's own longer answer
+    (never twice: after it, there is no more), a short direct answer, or else
+    a plain "the article doesn't say" with a doctor line and the nearest topic.
+    """
+    target = kind.topics.get(topic.id)
+    if target == MORE:
+        return no_more(topic, previous, content) if told_more else topic_more(topic, previous, content)
+    if target:
+        return topic_answer(content.topic_by_id[target], previous, content)
+    next_topic = content.topic_by_id[topic.next]
+    if topic.id in kind.lines:
+        return _answer(kind.lines[topic.id], topic.doctor, topic.index, f"{topic.title}: {kind.title}",
+                       next_topic, None, previous, content, exclude=topic.id)
+    lines = kind.not_covered_lines.get(topic.id) or next(
+        (option for option in kind.not_covered if text(option) not in previous), kind.not_covered[0])
+    nearest = content.topic_by_id[kind.nearest.get(topic.id, topic.next)]
+    return _answer(lines, topic.doctor, topic.index + 2, None, nearest, None, previous, content,
+                   exclude=topic.id)
+
+
+def follow_up_without_topic(kind: FollowUp, locale: str | None, previous: str = "",
+                            content: Content = CONTENT) -> Reply:
+    """A pointing question with nothing to point at: offer the topic its words name, or ask which."""
+    plan = kind.without_topic
+    if plan.offer:
+        offered = content.topic_by_id[plan.offer]
+        offer = content.prompts["offer"].format(label=offered.label)
+        return Reply(speech=join(prompt(plan.prompt, content), to_ssml(offer)), reprompt=to_ssml(offer),
+                     offer=offered.id)
+    if plan.safety_net:
+        return ask_with_safety_net(plan.prompt, "ask_again", locale, previous, content)
+    return ask(plan.prompt, "ask_again", previous, content)
 
 
 def term_answer(term: Term, previous: str = "", content: Content = CONTENT) -> Reply:
-    """A glossary definition, offering the topic it belongs to."""
+    """A glossary definition, offering the topic it belongs to (its longer answer, when the
+    definition already says what the short one would)."""
     related = content.topic_by_id[term.topic]
     return _answer(term.answer_lines, related.doctor, term.index, term.title,
-                   related, related.id, previous, content, exclude="")
+                   related, related.id, previous, content, exclude="",
+                   offer_key="offer_more" if term.offers_more else "offer")
 
 
 def emergency(locale: str | None, *, asked_to_call: bool = False, content: Content = CONTENT) -> Reply:

@@ -1,6 +1,7 @@
-"""Shared fixtures: the two ways a request reaches the skill (Lambda and webhook)."""
+"""Shared fixtures: the two ways a request reaches the skill (Lambda and webhook), the run's Lambda zip."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable
 from xml.etree import ElementTree
 
@@ -8,7 +9,24 @@ import pytest
 
 import lambda_handler
 from skill.speech import plain_text
+from testkit.once import built_once
 from webhook.app import create_app
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Print the random-order seed last, even under -q, with the command that repeats the order."""
+    note_missing_article(terminalreporter)
+    seed = getattr(config.option, "randomly_seed", None)
+    if isinstance(seed, int) and config.pluginmanager.has_plugin("randomly"):
+        terminalreporter.write_line(f"random order seed {seed}; the same order again: "
+                                    f"make test PYTEST_ARGS=--randomly-seed={seed}")
+
+
+@pytest.fixture(scope="session")
+def lambda_zip(tmp_path_factory) -> Path:
+    """dist/lambda.zip as `make package` builds it: built once per run, shared by every xdist worker."""
+    from deploy import package_lambda
+    return built_once(tmp_path_factory, "lambda-zip", lambda d: package_lambda.build(d / "lambda.zip")) / "lambda.zip"
 
 
 def via_lambda(env: dict[str, Any]) -> dict[str, Any]:
@@ -76,7 +94,7 @@ def parse_ssml(text: str) -> ElementTree.Element:
 ARTICLE_MISSING = "shared/article.txt not beside the repo"   # the skip reason of tests/test_content.py
 
 
-def pytest_terminal_summary(terminalreporter) -> None:
+def note_missing_article(terminalreporter) -> None:
     """Even under -q: say when the source article was missing, so its checks were skipped, not passed."""
     skipped = [r for r in terminalreporter.stats.get("skipped", []) if ARTICLE_MISSING in str(r.longrepr)]
     if skipped:

@@ -16,25 +16,28 @@ import pytest
 from bench import run
 
 ROOT = Path(__file__).resolve().parent.parent
+# One xdist worker runs these: each starts gunicorn servers and wrk, which would only slow each other.
+pytestmark = pytest.mark.xdist_group("bench")
 QUICK = {**os.environ, "BENCH_QUICK": "1", "PYTHONPATH": str(ROOT)}
 
 
-def test_bench_runs_end_to_end_quickly():
+def test_bench_runs_end_to_end_quickly(tmp_path, lambda_zip):
     benchmarks = (ROOT / "BENCHMARKS.md").read_bytes()
+    env = {**QUICK, "BENCH_RESULTS_DIR": str(tmp_path), "BENCH_LAMBDA_ZIP": str(lambda_zip)}
     result = subprocess.run([sys.executable, "-m", "bench.run"], cwd=ROOT, capture_output=True, text=True,
-                            timeout=600, env=QUICK)
+                            timeout=600, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
     for section in ("1. Per-request cost", "2. Cold start, the Lambda way", "3. Webhook throughput",
                     "4. Request verification", "5. Simulator NLU", "6. Memory"):
         assert f"### {section}" in out
-    for step in ("] 1. ", "] 2. ", "cold start round 3/3", "] 3 and 6. ", "] 4. ", "] 5. ", "wrote build/bench"):
+    for step in ("] 1. ", "] 2. ", "cold start round 3/3", "] 3 and 6. ", "] 4. ", "] 5. ", f"wrote {tmp_path}"):
         assert step in result.stderr   # progress as it goes
     assert "(BENCH_QUICK=1)" in out
     assert "| µs per request, median |" in out and "resolve one utterance" in out
     assert "resolve on a generated 30-intent" in out  # the NLU speed limit lives here, not in the unit tests
     assert "| import + first response, ms (median), as on Lambda |" in out and "SDK hello world (pip --target)" in out
-    assert (ROOT / "build" / "bench" / "results-quick.md").read_text(encoding="utf-8") == out.rstrip("\n") + "\n"
+    assert (tmp_path / "results-quick.md").read_text(encoding="utf-8") == out.rstrip("\n") + "\n"
     assert (ROOT / "BENCHMARKS.md").read_bytes() == benchmarks   # only `make bench-record` rewrites it
     for section in out.split("\n### ")[1:]:   # a miss in a smoke run says it is one
         assert "**missed**" not in section or run.QUICK_NOTE in section, section

@@ -16,8 +16,11 @@ import pytest
 
 from simulator.web.screenshots import CHROMIUM, SIZES, SPEECH_STUB, chromium, dev_server
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
+# One xdist worker runs this module and the two fixtures below are session-scoped, so a run starts one
+# chromium and one dev server, however the random order interleaves these tests with others.
+pytestmark = [pytest.mark.xdist_group("browser"),
+              pytest.mark.skipif(not CHROMIUM.exists(),
+                                 reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")]
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (pip install -r requirements-dev.txt)")
 expect = sync_api.expect
 
@@ -43,13 +46,13 @@ STYLE = "(el, prop) => getComputedStyle(el)[prop]"
 EMERGENCY_SPOKEN = "nine one one"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def base_url():
     with dev_server() as base:
         yield base
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
     with chromium() as browser:
         yield browser

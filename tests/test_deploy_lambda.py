@@ -1,6 +1,6 @@
 """AWS Lambda: the SAM template (cfn-lint, offline) and dist/lambda.zip (make package).
 
-The zip is built into a temporary directory, unzipped, and run by a fresh
+The zip is built once per test run into a temporary directory (conftest's lambda_zip), unzipped, and run by a fresh
 interpreter that can see nothing but the standard library and the unzipped
 files, the way Lambda's python3.12 runtime sees /var/task. Building needs a
 Python 3.12 (see deploy/package_lambda.py): the zip ships bytecode compiled for it.
@@ -24,6 +24,9 @@ from simulator.alexa_api import AlexaApi, user_key
 from skill.content import CONTENT
 from skill.speech import plain_text
 from testkit import envelopes as E
+
+# The tests that run the unzipped package share one worker, so it is unzipped and probed once per run.
+on_the_probe_worker = pytest.mark.xdist_group("lambda-probe")
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -60,22 +63,29 @@ def template():
     return yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=CloudFormationLoader)
 
 
-def cfn_lint(path: Path) -> subprocess.CompletedProcess:
-    command = Path(sys.executable).with_name("cfn-lint")   # the venv's, pinned in requirements-dev.txt
-    return subprocess.run([str(command), "--", str(path)],
-                          capture_output=True, text=True, timeout=300)
+@pytest.fixture(scope="module")
+def cfn_lint(tmp_path_factory) -> dict[str, list[str]]:
+    """cfn-lint's findings for the template and for a broken copy, from one run (it takes seconds to start).
 
-
-def test_cfn_lint_finds_nothing():
-    result = cfn_lint(TEMPLATE)
-    assert (result.returncode, result.stdout.strip(), result.stderr.strip()) == (0, "", "")
-
-
-def test_cfn_lint_would_catch_a_broken_template(tmp_path):
-    broken = tmp_path / "template.yaml"
+    Parseable format: one line per finding, starting with the file's path.
+    """
+    broken = tmp_path_factory.mktemp("cfn") / "template.yaml"
     broken.write_text(TEMPLATE.read_text(encoding="utf-8").replace("MemorySize: 256", "MemorySize: 99999"))
-    result = cfn_lint(broken)
-    assert result.returncode != 0 and "E3034" in result.stdout
+    command = Path(sys.executable).with_name("cfn-lint")   # the venv's, pinned in requirements-dev.txt
+    result = subprocess.run([str(command), "--format", "parseable", "--", str(TEMPLATE), str(broken)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.stderr.strip() == "" and result.returncode != 0, result.stderr
+    lines = result.stdout.splitlines()
+    return {name: [line for line in lines if line.startswith(f"{path}:")]
+            for name, path in (("template", TEMPLATE), ("broken", broken))}
+
+
+def test_cfn_lint_finds_nothing(cfn_lint):
+    assert cfn_lint["template"] == []
+
+
+def test_cfn_lint_would_catch_a_broken_template(cfn_lint):
+    assert any(":E3034:" in line for line in cfn_lint["broken"]), cfn_lint["broken"]
 
 
 def test_function(template):
@@ -132,27 +142,20 @@ def test_lambda_pins_agree_with_the_runtime_requirements():
 
 # --- the zip ------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    out = tmp_path_factory.mktemp("dist") / "lambda.zip"
-    package_lambda.build(out)
-    return out
+@pytest.fixture(scope="session")
+def task_dir(lambda_zip, tmp_path_factory):
+    return check_lambda.extract(lambda_zip, tmp_path_factory.mktemp("var-task"))
 
 
-@pytest.fixture(scope="module")
-def task_dir(built, tmp_path_factory):
-    return check_lambda.extract(built, tmp_path_factory.mktemp("var-task"))
-
-
-def test_two_builds_are_byte_identical(built, tmp_path):
+def test_two_builds_are_byte_identical(lambda_zip, tmp_path):
     """Each build compiles in its own temporary directory, so this also proves no path leaks into the bytecode."""
     again = tmp_path / "lambda.zip"
     package_lambda.build(again)
-    assert again.read_bytes() == built.read_bytes()
+    assert again.read_bytes() == lambda_zip.read_bytes()
 
 
-def test_every_module_ships_with_its_bytecode(built):
-    with zipfile.ZipFile(built) as archive:
+def test_every_module_ships_with_its_bytecode(lambda_zip):
+    with zipfile.ZipFile(lambda_zip) as archive:
         names = set(archive.namelist())
         heads = {n: archive.read(n)[:8] for n in names if n.endswith(".pyc")}
     sources = {n for n in names if n.endswith(".py")}
@@ -199,8 +202,8 @@ def test_a_wrong_lambda_python_says_what_is_wrong_with_it(monkeypatch, tmp_path,
     assert f"is not a working CPython 2.9 ({why.format(**values)});" in str(error.value)
 
 
-def test_entries_are_normalised(built):
-    with zipfile.ZipFile(built) as archive:
+def test_entries_are_normalised(lambda_zip):
+    with zipfile.ZipFile(lambda_zip) as archive:
         infos = archive.infolist()
     names = [i.filename for i in infos]
     assert names == sorted(names) and len(names) == len(set(names))
@@ -213,8 +216,8 @@ def test_entries_are_normalised(built):
         assert not re.search(r"\.dist-info/(RECORD|INSTALLER|REQUESTED|direct_url\.json)$", info.filename)
 
 
-def test_ships_exactly_the_pinned_runtime(built):
-    with zipfile.ZipFile(built) as archive:
+def test_ships_exactly_the_pinned_runtime(lambda_zip):
+    with zipfile.ZipFile(lambda_zip) as archive:
         names = archive.namelist()
     top = {name.split("/", 1)[0] for name in names}
     dists = {}
@@ -226,8 +229,8 @@ def test_ships_exactly_the_pinned_runtime(built):
     assert "lambda_handler.py" in names and "skill/content.json" in names
 
 
-def test_ships_the_whole_skill_package(built):
-    with zipfile.ZipFile(built) as archive:
+def test_ships_the_whole_skill_package(lambda_zip):
+    with zipfile.ZipFile(lambda_zip) as archive:
         shipped = {n for n in archive.namelist() if n.startswith("skill/") and "/__pycache__/" not in n}
     in_repo = {f"skill/{p.name}" for p in (ROOT / "skill").iterdir() if p.is_file() and p.suffix != ".pyc"}
     assert shipped == in_repo
@@ -249,8 +252,8 @@ def test_a_loose_requirement_is_refused(tmp_path):
         package_lambda.pinned(requirements)
 
 
-def test_zip_is_small(built):
-    assert built.stat().st_size < MAX_ZIP_BYTES
+def test_zip_is_small(lambda_zip):
+    assert lambda_zip.stat().st_size < MAX_ZIP_BYTES
 
 
 # --- running it as Lambda would ------------------------------------------------------
@@ -259,12 +262,13 @@ def launch_and_question() -> list[dict]:
     return [E.envelope(E.launch("en-GB")), E.envelope(E.intent("PsaTestIntent", locale="en-GB"))]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def isolated(task_dir):
     events = [*launch_and_question(), E.envelope(E.launch(), app_id="amzn1.ask.skill.someone-else")]
     return events, check_lambda.probe(task_dir, events).report
 
 
+@on_the_probe_worker
 def test_the_probe_saw_only_the_package_and_the_standard_library(isolated, task_dir):
     _, report = isolated
     assert report["flags"] == {"isolated": 1, "no_site": 1, "ignore_environment": 1}
@@ -279,18 +283,20 @@ def test_the_probe_saw_only_the_package_and_the_standard_library(isolated, task_
     assert not any(report["importable"].values()), report["importable"]
 
 
-def test_the_bytecode_is_the_runtimes_and_matches_every_source(isolated, built):
+@on_the_probe_worker
+def test_the_bytecode_is_the_runtimes_and_matches_every_source(isolated, lambda_zip):
     """The probe checked every .pyc with the runtime's own magic number and source hashes."""
     _, report = isolated
     assert report["python"][:2] == [3, 12], "the probe must run Lambda's Python to check its bytecode"
     bytecode = report["bytecode"]
     assert bytecode["problems"] == [] and bytecode["cache_tag"] == package_lambda.CACHE_TAG
-    with zipfile.ZipFile(built) as archive:
+    with zipfile.ZipFile(lambda_zip) as archive:
         pycs = [n for n in archive.namelist() if n.endswith(".pyc")]
         assert bytecode["checked"] == len(pycs)
         assert {archive.read(n)[:4].hex() for n in pycs} == {bytecode["magic"]}
 
 
+@on_the_probe_worker
 def test_the_runtime_loads_the_bytecode_without_reading_the_source(task_dir, tmp_path):
     """Unchecked-hash bytecode is used as shipped: a broken source beside it changes nothing."""
     import shutil
@@ -302,11 +308,13 @@ def test_the_runtime_loads_the_bytecode_without_reading_the_source(task_dir, tmp
     assert run.report["skill_modules"]["skill.speech"] == "ok"
 
 
+@on_the_probe_worker
 def test_every_shipped_skill_module_imports_on_its_own(isolated):
     _, report = isolated
     assert report["skill_modules"] and set(report["skill_modules"].values()) == {"ok"}, report["skill_modules"]
 
 
+@on_the_probe_worker
 def test_the_package_answers_like_the_repository(isolated):
     events, report = isolated
     launch, question, foreign = report["results"]
@@ -334,16 +342,17 @@ def test_the_package_answers_like_the_repository(isolated):
     assert foreign == {"error": "WrongApplication"}
 
 
-def test_check_lambda_reports_a_cold_start(built, capsys):
+def test_check_lambda_reports_a_cold_start(lambda_zip, capsys):
     """`python -m deploy.check_lambda` runs the package in fresh processes and prints the numbers.
 
     How fast is bench's business (`make bench`); here only that the command works.
     """
-    assert check_lambda.main(["--zip", str(built), "--runs", "1"]) == 0
+    assert check_lambda.main(["--zip", str(lambda_zip), "--runs", "1"]) == 0
     out = capsys.readouterr().out
     assert "median of 1 cold starts" in out and "import + first response:" in out and "python: 3.12" in out
 
 
+@on_the_probe_worker
 def test_the_package_reaches_alexas_api_over_http(task_dir):
     """The zip carries the API client's HTTP stack: run in isolation, it calls a loopback Alexa API.
 
@@ -366,12 +375,14 @@ def test_the_package_reaches_alexas_api_over_http(task_dir):
         assert run.report["module_files"][module].startswith(str(task_dir)), module
 
 
+@on_the_probe_worker
 def test_requests_stays_off_the_cold_path(isolated):
     """Answers that call no Alexa API never import requests (about 0.1 s of a cold start)."""
     _, report = isolated
     assert "requests" not in report["module_files"] and "urllib3" not in report["module_files"]
 
 
+@on_the_probe_worker
 def test_cold_start(task_dir, record_property, capsys):
     """Median of three fresh processes; the numbers go to the test report (and stdout with -s)."""
     numbers = check_lambda.cold_start(task_dir, runs=3)
@@ -381,5 +392,5 @@ def test_cold_start(task_dir, record_property, capsys):
         print(f"\n[lambda cold start] python {numbers.python}: import {numbers.import_ms:.0f} ms, "
               f"import + first response {numbers.first_response_ms:.0f} ms, "
               f"process {numbers.process_ms:.0f} ms, warm {numbers.warm_ms:.1f} ms")
-    # Lambda's init phase is capped at 10 s; anything near that would be a regression worth a look.
-    assert numbers.first_response_ms < 5000
+    # How fast is `make bench`'s business; here only that the numbers are whole and consistent.
+    assert 0 < numbers.import_ms <= numbers.first_response_ms <= numbers.process_ms

@@ -35,6 +35,8 @@ attributes = st.fixed_dictionaries({}, optional={
     "topic": maybe(st.sampled_from([t.id for t in CONTENT.topics])),
     "offer": maybe(st.sampled_from([t.id for t in CONTENT.topics])),
     "rate": maybe(st.integers(-3, 5)),
+    "told_more": maybe(st.booleans()),
+    "offer_more": maybe(st.booleans()),
     "last": maybe(st.fixed_dictionaries({"speech": maybe(st.text()), "reprompt": maybe(st.text())})),
 })
 requests_ = st.fixed_dictionaries(

@@ -45,6 +45,10 @@ from skill.speech import MAX_SPEECH_CHARS
 from testkit.server import free_port, running
 from tests.conftest import parse_ssml
 
+# One xdist worker runs this module, and `run` is session-scoped: the webhook is served and virtual-alexa
+# driven once per run, however the random order interleaves these tests with others.
+pytestmark = pytest.mark.xdist_group("interop")
+
 ROOT = Path(__file__).resolve().parent.parent
 INTEROP = ROOT / "tests" / "interop"
 MODEL = ROOT / "interaction_model" / "en-US.json"
@@ -153,7 +157,7 @@ def webhook_argv_env() -> tuple[list[str], dict[str, str], str]:
     return argv, env, f"http://127.0.0.1:{port}"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def run(tmp_path_factory) -> Iterator[dict[str, Any]]:
     """Install, serve, drive once; the records grouped by kind."""
     node, npm = shutil.which("node"), shutil.which("npm")

@@ -67,13 +67,23 @@ def prompt_words(key: str) -> str:
     return spoken(max(pieces, key=len))
 
 
+OFFER_PROMPTS = ("offer", "offer_again", "offer_more")   # "offer_more": "yes" gets the topic's longer answer
+
+
+def offered(previous: str) -> tuple[str, str] | None:
+    """Which topic the previous answer offered, and by which prompt, read back through the real prompts."""
+    for key in OFFER_PROMPTS:
+        head, _, tail = CONTENT.prompts[key].partition("{label}")
+        match = re.search(re.escape(spoken(head)) + r"\s*(.+?)\s*" + re.escape(spoken(tail)) + "$", previous)
+        topic = match and next((t.id for t in CONTENT.topics if spoken(t.label) == match.group(1)), None)
+        if topic:
+            return topic, key
+    return None
+
+
 def offered_topic(previous: str) -> str | None:
-    """Which topic the previous answer offered, read back through the real offer prompt."""
-    head, _, tail = CONTENT.prompts["offer"].partition("{label}")
-    match = re.search(re.escape(spoken(head)) + r"\s*(.+?)\s*" + re.escape(spoken(tail)) + "$", previous)
-    if not match:
-        return None
-    return next((t.id for t in CONTENT.topics if spoken(t.label) == match.group(1)), None)
+    found = offered(previous)
+    return found[0] if found else None
 
 
 def topic_of(previous: str) -> str | None:
@@ -111,8 +121,11 @@ def grade(expect: str, turn: Turn, previous: Turn | None) -> bool:
     if expect == "PERSONAL":
         return prompt_words("personal") in said
     if expect == "OFFERED":
-        offered = offered_topic(before)
-        return offered is not None and spoken(CONTENT.topic_by_id[offered].answer) in said
+        found = offered(before)
+        if found is None:
+            return False
+        topic = CONTENT.topic_by_id[found[0]]
+        return spoken(topic.more if found[1] == "offer_more" else topic.answer) in said
     if expect == "ASK":
         return prompt_words("no") in said
     if expect == "MORE":
@@ -191,6 +204,9 @@ def test_special_tokens_are_recognised_from_the_real_prompts():
     assert grade("HELP", first["help"], None) and not grade("HELP", first["topic"], None)
     assert grade("PERSONAL", first["personal"], None) and not grade("PERSONAL", first["fallback"], None)
     assert grade("OFFERED", second["yes"], first["topic"])
+    assert grade("OFFERED", second["yes after more"], second["more"])
+    assert grade("OFFERED", second["yes after a term"], first["zometa"])
+    assert not grade("OFFERED", second["yes"], first["zometa"])
     assert not grade("OFFERED", first["topic"], first["topic"])
     assert grade("MORE", second["more"], first["topic"]) and not grade("MORE", second["yes"], first["topic"])
     assert grade("REPEAT", second["repeat"], first["topic"]) and not grade("REPEAT", second["yes"], first["topic"])
@@ -209,6 +225,13 @@ def converse_pair() -> tuple[dict[str, Turn], dict[str, Turn]]:
              "personal": one("PersonalQuestionIntent"), "topic": one("WhereItSpreadsIntent"),
              "zometa": one(CONTENT.glossary_intent, {CONTENT.glossary_slot: "zometa"})}
     second = {}
+    conversation = converse(model)
+    conversation.intent("WhereItSpreadsIntent")
+    second["more"] = conversation.intent("TellMeMoreIntent")
+    second["yes after more"] = conversation.intent("AMAZON.YesIntent")
+    conversation = converse(model)
+    conversation.intent(CONTENT.glossary_intent, {CONTENT.glossary_slot: "zometa"})
+    second["yes after a term"] = conversation.intent("AMAZON.YesIntent")
     for name, intent in (("yes", "AMAZON.YesIntent"), ("more", "TellMeMoreIntent"), ("repeat", "AMAZON.RepeatIntent"),
                          ("slower", "SlowerIntent"), ("no", "AMAZON.NoIntent"),
                          ("start over", "AMAZON.StartOverIntent"), ("stop", "AMAZON.StopIntent")):

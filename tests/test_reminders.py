@@ -27,6 +27,7 @@ from skill.content import CONTENT
 from skill.skill import SKILL
 from skill.speech import plain_text
 from testkit import envelopes as E
+from testkit.clock import Clock
 from testkit.server import free_port, running
 
 REMINDER_TEXT = "Time to call your doctor about your back pain."
@@ -53,11 +54,17 @@ def speech(response: dict) -> str:
 
 
 @pytest.fixture
-def api_factory():
+def clock() -> Clock:
+    """This test's one "now": the requests it sends and every local Alexa API it starts read it."""
+    return Clock(NOW)
+
+
+@pytest.fixture
+def api_factory(clock):
     started: list[AlexaApi] = []
 
     def make(**kwargs) -> AlexaApi:
-        api = AlexaApi(**kwargs).start()
+        api = AlexaApi(clock=clock, **kwargs).start()
         started.append(api)
         return api
 
@@ -86,14 +93,14 @@ def send(request, webhook):
 class Alexa:
     """Alexa's part for the Lambda and webhook channels: one session, the permission, the local API."""
 
-    def __init__(self, send, api: AlexaApi, *, granted: bool = False, now: str = NOW):
-        self.api, self.granted, self.now = api, granted, now
+    def __init__(self, send, api: AlexaApi, *, granted: bool = False):
+        self.api, self.granted, self.clock = api, granted, api.clock
         self.user = user_key(E.USER_ID)
         self.dialog = E.Dialog(send, prepare=self._prepare)
 
     def _prepare(self, env: dict) -> None:
         E.point_at_api(env, self.api.endpoint, self.api.token(self.user, self.granted),
-                       granted=self.granted, timestamp=self.now)
+                       granted=self.granted, timestamp=self.clock.stamp())
 
     def intent(self, name: str) -> dict:
         return self.dialog.intent(name)
@@ -127,8 +134,9 @@ def assert_calm(response: dict) -> None:
 # --- Lambda entry and development webhook ----------------------------------------
 
 @pytest.mark.parametrize(("zone", "now", "expected"), ZONES, ids=ZONE_IDS)
-def test_granted_by_voice_sets_one_reminder_tomorrow_at_nine_local(send, api_factory, zone, now, expected):
-    alexa = Alexa(send, api_factory(time_zone=zone, clock=lambda: utc(now)), now=now)
+def test_granted_by_voice_sets_one_reminder_tomorrow_at_nine_local(send, clock, api_factory, zone, now, expected):
+    clock.set(now)
+    alexa = Alexa(send, api_factory(time_zone=zone))
     asked = ask_and_agree(alexa)
     body = asked["response"]
     assert [d["type"] for d in body["directives"]] == ["Connections.SendRequest"]
@@ -311,6 +319,14 @@ def test_simulator_asks_for_consent_and_records_the_reminder(zone, now, expected
     assert "at 9 in the morning" in approved["speech"]
 
 
+def test_simulator_now_drives_its_local_alexa_api_too():
+    """--now years in the past: an API on the real clock would refuse 'tomorrow' as already gone."""
+    yes = run_cli("--permissions", "granted", "--now", "2020-02-28T20:00:00Z",
+                  "remind me to call my doctor", "yes")[-1]
+    assert yes["reminders"] == [{"text": REMINDER_TEXT, "scheduled": "2020-02-29T09:00:00", "time_zone": "UTC"}]
+    assert "Saturday" in yes["speech"]
+
+
 def test_simulator_with_permission_granted_has_no_consent_turn():
     turns = run_cli("--permissions", "granted", "remind me to call my doctor", "yes")
     yes = turns[-1]
@@ -378,7 +394,7 @@ def test_simulator_against_a_running_dev_server():
                                       "time_zone": "America/Chicago"}]
 
 
-def test_simulator_answers_voice_forward_consent_and_later_requests_carry_the_grant(api_factory):
+def test_simulator_answers_voice_forward_consent_and_later_requests_carry_the_grant(clock, api_factory):
     """Connections.StartConnection to AMAZON.AskForPermissionsConsent comes back as a SessionResumedRequest."""
     from simulator.client import Conversation, InProcessTarget
     from simulator.consent import AlexaSide
@@ -396,7 +412,8 @@ def test_simulator_answers_voice_forward_consent_and_later_requests_carry_the_gr
             "outputSpeech": said, "reprompt": {"outputSpeech": said}, "shouldEndSession": False}}
 
     model = InteractionModel.load(REPO_MODELS / "en-US.json")
-    conv = Conversation(model, InProcessTarget(fake_skill), alexa=AlexaSide(api_factory(), "ask", "Demo"))
+    conv = Conversation(model, InProcessTarget(fake_skill), alexa=AlexaSide(api_factory(), "ask", "Demo"),
+                        clock=clock)
     asked = conv.say("remind me to call my doctor")
     assert asked.directives == ["Connections.StartConnection"] and asked.alexa_prompt and not asked.end_session
     assert "permissions" not in asked.request["context"]["System"]["user"]
@@ -439,7 +456,7 @@ def valid_body(**trigger) -> dict:
 
 
 def test_local_api_checks_the_bearer_token_and_the_permission(api_factory):
-    api = api_factory(clock=lambda: utc(NOW))
+    api = api_factory()
     url = f"{api.endpoint}/v1/alerts/reminders"
     key = user_key(E.USER_ID)
     forged = api.token(key, False).replace("none.", "granted.", 1)
@@ -474,7 +491,7 @@ def test_local_api_checks_the_body_shape(change, code):
 
 
 def test_local_api_refuses_a_bad_body_over_http(api_factory):
-    api = api_factory(clock=lambda: utc(NOW))
+    api = api_factory()
     token = api.token(user_key(E.USER_ID), True)
     reply = requests.post(f"{api.endpoint}/v1/alerts/reminders", data="{", timeout=5,
                           headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})

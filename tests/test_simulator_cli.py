@@ -327,7 +327,7 @@ class _SkillHTTP(BaseHTTPRequestHandler):
 @pytest.fixture
 def http_url() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _SkillHTTP)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

@@ -39,13 +39,17 @@ def category_of(text: str) -> str:
     return CONTENT.topic_by_id[term.topic].doctor
 
 
-def offer_for(topic_id: str) -> str:
-    return f"Would you like to hear about {CONTENT.topic_by_id[topic_id].label}?"
+def offer_for(topic_id: str, *, more: bool = False, again: bool = False) -> str:
+    label = CONTENT.topic_by_id[topic_id].label
+    if again:
+        return f"Would you still like to hear about {label}?"
+    return f"Would you like to hear {'more ' if more else ''}about {label}?"
 
 
-def assert_answer(response, text: str, offered: str) -> None:
+def assert_answer(response, text: str, offered: str, *, more: bool = False, again: bool = False) -> None:
     """An answer: the text, a doctor line that fits (unless the text already ends
-    with one), an offer, a reprompt and a sourced card."""
+    with one), an offer (of the topic's longer answer when ``more``; in other
+    words when ``again``, the same topic having just been offered), a reprompt and a sourced card."""
     said = speech(response)
     assert said.startswith(text)
     after = said[len(text):]
@@ -55,8 +59,8 @@ def assert_answer(response, text: str, offered: str) -> None:
     else:
         assert any(line in after for line in fitting), said
         assert '<break time="400ms"/>' in ssml(response)
-    assert said.endswith(offer_for(offered))
-    assert reprompt(response) == offer_for(offered)
+    assert said.endswith(offer_for(offered, more=more, again=again))
+    assert reprompt(response) == offer_for(offered, more=more, again=again)
     assert not ends(response)
     shown = card(response)
     assert shown["type"] == "Simple"
@@ -122,7 +126,7 @@ def test_doctor_line_varies_across_answers(send):
 def test_every_glossary_term_by_entity_resolution(send, term):
     response = E.Dialog(send).intent(
         "GlossaryIntent", term=E.slot("term", term.synonyms[0], er_id=term.id, er_name=term.name))
-    assert_answer(response, term.answer, term.topic)
+    assert_answer(response, term.answer, term.topic, more=term.offers_more)
     assert card(response)["title"] == term.title
 
 
@@ -195,9 +199,57 @@ def test_tell_me_more_gives_the_longer_answer(send):
     topic = CONTENT.topic_by_intent["RadiationTherapyIntent"]
     dialog.intent(topic.intent)
     response = dialog.intent("TellMeMoreIntent")
-    # The offer just heard (topic.next) is not made again: the one after it is.
-    assert_answer(response, topic.more, CONTENT.topic_by_id[topic.next].next)
-    assert len(speech(response)) > len(topic.answer)
+    # The topic just offered (topic.next) is offered again, in other words.
+    assert_answer(response, topic.more, topic.next, again=True)
+    assert not set(sentences_of(topic.answer)) & set(sentences_of(speech(response)))
+
+
+def sentences_of(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.?!])\s+", text) if s]
+
+
+NO_MORE = re.compile(r"(no more|everything).*\barticle\b|\barticle\b.*(no more|everything)", re.I)
+
+
+@pytest.mark.parametrize("topic", CONTENT.topics, ids=lambda t: t.id)
+def test_tell_me_more_never_replays_a_turn(send, topic):
+    """Medical review M6: after the longer answer there is no more; the next topic is offered."""
+    dialog = E.Dialog(send)
+    dialog.intent(topic.intent)
+    more = dialog.intent("TellMeMoreIntent")
+    assert speech(more).startswith(topic.more)
+    again = dialog.intent("TellMeMoreIntent")
+    said = speech(again)
+    assert NO_MORE.search(sentences_of(said)[0]), said
+    assert not set(sentences_of(speech(more))) & set(sentences_of(said)), said
+    assert topic.more_lines[0].say not in said and not ends(again)
+    offered = next(t for t in CONTENT.topics if t.label in said)
+    assert offered.id != topic.id and reprompt(again).endswith(f"{offered.label}?")
+    third = dialog.intent("TellMeMoreIntent")                   # asked yet again: still no replay
+    assert NO_MORE.search(speech(third)) and not set(sentences_of(said)) & set(sentences_of(speech(third)))
+    yes = dialog.intent("AMAZON.YesIntent")                     # and "yes" takes the offer just made
+    offered_last = next(t for t in CONTENT.topics if reprompt(third).endswith(f"{t.label}?"))
+    assert speech(yes).startswith(offered_last.answer)
+
+
+def test_yes_after_a_definition_that_offers_more_gives_the_longer_answer_once(send):
+    term = CONTENT.term_by_id["DENOSUMAB"]
+    assert term.offers_more
+    topic = CONTENT.topic_by_id[term.topic]
+    dialog = E.Dialog(send)
+    defined = dialog.intent("GlossaryIntent", term=E.slot("term", "denosumab", er_id=term.id))
+    assert speech(defined).endswith(offer_for(topic.id, more=True))
+    assert speech(dialog.intent("AMAZON.YesIntent")).startswith(topic.more)
+    assert NO_MORE.search(speech(dialog.intent("TellMeMoreIntent")))
+
+
+def test_a_new_topic_has_more_to_tell_again(send):
+    dialog = E.Dialog(send)
+    dialog.intent("DenosumabIntent")
+    dialog.intent("TellMeMoreIntent")
+    dialog.intent("AMAZON.YesIntent")
+    offered = CONTENT.topic_by_id[CONTENT.topic_by_id["denosumab"].next]
+    assert speech(dialog.intent("TellMeMoreIntent")).startswith(offered.more)
 
 
 def test_tell_me_more_after_a_glossary_term_explains_its_topic(send):
