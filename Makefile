@@ -1,4 +1,5 @@
 # Everything a developer needs, from a fresh clone with only Python 3.11+ present.
+# `make` alone lists the targets: each one's `##` comment above it is its line in that list.
 # Two install levels in one venv: `make run`/`make ask` install only the
 # runtime set (requirements-run.txt, small and quick); `make test` and the
 # other targets add the dev set (requirements-dev.txt) on top. --no-compile:
@@ -14,7 +15,17 @@ STAMP     := $(VENV)/.installed-dev
 # the unzipped Lambda package) carry an xdist_group mark and run on one worker together.
 XDIST  := -n auto --dist loadgroup
 
-.PHONY: install install-run run serve test test-clock test-all models ask bench bench-load bench-slow clean screenshots
+.DEFAULT_GOAL := help
+.PHONY: help run ask test test-clock test-all install-run install models serve bench bench-record bench-load \
+        bench-slow skill-package package screenshots clean
+
+## This list (what `make` alone prints).
+help:
+	@echo 'Usage: make TARGET [VAR=value]. Start with `make run`, then `make test`; README.md says what each costs.'
+	@echo
+	@awk '/^## / { doc = doc (doc ? " " : "") substr($$0, 4); next } \
+	      /^[a-z][a-z-]*:/ && doc { sub(/:.*/, ""); printf "  %-14s %s\n", $$0, doc } \
+	      { doc = "" }' $(firstword $(MAKEFILE_LIST))
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -31,22 +42,16 @@ $(STAMP): $(RUN_STAMP) requirements-dev.txt
 	@$(PIP) -r requirements-dev.txt
 	@touch $@
 
-## Runtime set only: what `make run` and `make ask` need.
-install-run: $(RUN_STAMP)
-
-## Runtime plus dev set: tests, benchmarks, packaging.
-install: $(STAMP)
-
-## Development server on 127.0.0.1:$(PORT) with the browser page at /; no request verification.
+## Development server and browser page on http://127.0.0.1:5000/ (PORT=5001 for another); not for the internet.
 run: install-run
 	@$(BIN)/python -m simulator.devserver --host 127.0.0.1 --port $(PORT)
 
-## Production webhook under gunicorn: verifies every request; needs SKILL_ID.
-serve: install
-	PORT=$(PORT) $(BIN)/gunicorn -c webhook/gunicorn.conf.py 'webhook.app:production_app()'
+## One question through the local simulator, no server needed: make ask Q="what is psa"
+ask: install-run
+	@$(BIN)/python -m simulator --one-shot "$(Q)"
 
-## Lint (ruff, rules in pyproject.toml), then the whole test suite: in parallel on every core, in a random
-## order (the seed is printed last); warnings fail tests. Extra pytest options: PYTEST_ARGS=...
+## Lint (ruff), then the whole test suite in parallel on every core, in a random order (the seed is
+## printed last); README.md, "Two commands", says what it costs. Extra pytest options: PYTEST_ARGS=...
 test: install
 	$(BIN)/ruff check . && $(BIN)/python -m pytest -q $(XDIST) $(PYTEST_ARGS)
 
@@ -60,16 +65,22 @@ test-clock: install
 ## What CI runs: make test, then make test-clock.
 test-all: test test-clock
 
-## One-shot question through the local simulator: make ask Q="what is psa"
-ask: install-run
-	@$(BIN)/python -m simulator --one-shot "$(Q)"
+## Runtime set only: what `make run` and `make ask` need.
+install-run: $(RUN_STAMP)
+
+## Runtime plus dev set: tests, benchmarks, packaging.
+install: $(STAMP)
 
 ## Regenerate interaction_model/*.json from skill/content.json.
 models: install
 	$(BIN)/python -m deploy.models --write
 
-## All benchmarks side by side with their baselines (cold start the Lambda way needs a Python 3.12,
-## as `make package` does); progress on stderr, the tables in build/bench/results.md.
+## Production webhook under gunicorn: verifies every request; needs SKILL_ID=amzn1.ask.skill.<id>.
+serve: install
+	PORT=$(PORT) $(BIN)/gunicorn -c webhook/gunicorn.conf.py 'webhook.app:production_app()'
+
+## All benchmarks beside their baselines, a few minutes (BENCH_QUICK=1: a smoke run); a missed target
+## says why. Tables in build/bench/results.md; cold start needs a Python 3.12, as `make package` does.
 bench: install
 	$(BIN)/python -m bench.run
 
@@ -77,13 +88,12 @@ bench: install
 bench-record: install
 	$(BIN)/python -m bench.run --write
 
-.PHONY: bench-record
-
 ## Load test of the production webhook (gunicorn + verification) with wrk; needs `apt-get install wrk`.
 bench-load: install
 	$(BIN)/python -m bench.load
 
-## Slow-client attack (8 one-byte, 16 trickled-head, 8 trickled-body connections) on the production webhook for 25 s, loopback.
+## Slow-client attack (8 one-byte, 16 trickled-head, 8 trickled-body connections) on the production
+## webhook for 25 s, loopback.
 bench-slow: install
 	$(BIN)/python -m bench.slowloris
 
@@ -91,12 +101,10 @@ bench-slow: install
 skill-package: install
 	$(BIN)/python -m deploy.package_skill $(if $(LAMBDA_ARN),--lambda-arn '$(LAMBDA_ARN)') $(if $(HTTPS_URL),--https-url '$(HTTPS_URL)')
 
-## dist/lambda.zip for AWS Lambda (python3.12, x86_64) with bytecode compiled by a local Python 3.12
-## (LAMBDA_PYTHON=/path/to/python3.12, else python3.12 on PATH or pyenv's); byte-for-byte reproducible; `sam deploy`.
+## dist/lambda.zip for AWS Lambda (python3.12, x86_64), reproducible, for `sam deploy`; bytecode by a
+## local Python 3.12: LAMBDA_PYTHON=/path/to/python3.12, else python3.12 on PATH or pyenv's.
 package: install
 	$(BIN)/python -m deploy.package_lambda
-
-.PHONY: skill-package package
 
 ## Screenshots of the page for the README (docs/screenshots/*.png), taken in Debian's chromium.
 screenshots: install

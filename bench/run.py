@@ -7,7 +7,9 @@ runs; the report goes to stdout and to ``build/bench/results.md``. Only
 committed BENCHMARKS.md. ``BENCH_QUICK=1`` runs a tiny setting (the test suite
 uses it to prove the script runs end to end; it writes
 ``build/bench/results-quick.md`` and never BENCHMARKS.md). Ctrl-C stops it:
-servers and temporary files are cleaned up and nothing is written.
+servers and temporary files are cleaned up and nothing is written; so does
+SIGTERM. Started with SIGINT ignored (``nohup``, a background job), Ctrl-C is
+ignored as the caller asked; SIGTERM still stops it cleanly.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -54,8 +57,37 @@ def table(header: tuple[str, ...], rows: list[tuple]) -> Table:
     return lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
 
 
-def verdict(ok: bool) -> str:
-    return "met" if ok else "**missed**"
+def verdict(ok: bool, why: str) -> str:
+    """'met', or '**missed**' with what was measured against the target, so a miss explains itself."""
+    return "met" if ok else f"**missed**: {why}"
+
+
+# Why a target can be missed, printed under a table that missed one (the long story is in BENCHMARKS.md).
+WHY_MISSED = {
+    "2.": "Why: our package imports every SDK module the hello world imports, plus our own code (about 4 ms), "
+          "so the two sit within a few percent and noise on a shared machine decides the ratio. "
+          "See BENCHMARKS.md, \"Cold start the Lambda way\".",
+    "3.": "Why: the bare Flask route returns a fixed string and does no work; each of our requests verifies a "
+          "signature and goes through ask-sdk's (de)serialisation, which the SDK's own hello world (last "
+          "columns) pays too. See BENCHMARKS.md, \"Webhook: where the time goes\".",
+}
+QUICK_NOTE = ("BENCH_QUICK=1 is a smoke run of a few rounds: it proves the benchmarks run, and its "
+              "verdicts are noise.")
+BUSY_LOAD = 0.5   # load average above which other work shared the cores
+
+
+def explain_misses(title: str, lines: Table, load_before: float) -> Table:
+    """Lines to print under a section's table when it missed a target: why, in words."""
+    if not any("**missed**" in line for line in lines):
+        return []
+    notes = [WHY_MISSED[key] for key in WHY_MISSED if title.startswith(key)]
+    if load_before > BUSY_LOAD:
+        notes.append(f"The load average was {load_before:.1f} before the run: other work shared the cores, "
+                     "so times are inflated; rerun on a quiet machine.")
+    if QUICK:
+        notes.append(QUICK_NOTE)
+    notes = notes or ["Why: this target is normally met; rerun, and if it misses again, something got slower."]
+    return [line for note in notes for line in ("", note)]
 
 
 # 1. ------------------------------------------------------------------------
@@ -69,7 +101,7 @@ def per_request() -> Table:
     logging.disable(logging.NOTSET)
     return table(("", "ours (topic answer)", "hello world", "ratio", "target ≤ 1.15"),
                  [("µs per request, median", f"{c.ours * 1e6:.0f}", f"{c.baseline * 1e6:.0f}",
-                   f"{c.ratio:.2f}", verdict(c.ratio <= 1.15))])
+                   f"{c.ratio:.2f}", verdict(c.ratio <= 1.15, f"ratio {c.ratio:.2f} > 1.15"))])
 
 
 # 2. ------------------------------------------------------------------------
@@ -87,7 +119,7 @@ def cold_start() -> Table:
         o, p, b = (r.median(v, field, mode) for v in (ours, plain, base))
         digits = 1 if field == "peak_rss_mib" else 0
         rows.append((label, f"{o:.{digits}f}", f"{p:.{digits}f}", f"{b:.{digits}f}", f"{o / b:.2f}",
-                     f"{p / b:.2f}", verdict(o / b <= target) if target else ""))
+                     f"{p / b:.2f}", verdict(o / b <= target, f"ratio {o / b:.2f} > {target}") if target else ""))
     return [f"Python {r.python}, `-I -B`, read-only copies, {r.rounds} runs of each, alternating; each run a "
             "fresh interpreter answering one IntentRequest with LOG_LEVEL=INFO. \"As on Lambda\": the probe "
             "first imports what Lambda's bootstrap has loaded before it imports a handler (json, logging, "
@@ -144,8 +176,10 @@ def webhook() -> tuple[Table, Table]:
                for n in ("ours", "bare", "sdk")}
         errors = sum(r["errors"] for n in ("ours", "bare", "sdk") for r in results[(n, c)])
         ratio = rps["ours"] / rps["bare"]
+        missed = f"{errors} errors" if errors else f"ratio {ratio:.2f} < 0.7"
         rows.append((c, f"{rps['ours']:.0f}", f"{rps['bare']:.0f}", f"{ratio:.2f}", errors,
-                     verdict(ratio >= 0.7 and errors == 0), f"{rps['sdk']:.0f}", f"{rps['ours'] / rps['sdk']:.2f}"))
+                     verdict(ratio >= 0.7 and errors == 0, missed), f"{rps['sdk']:.0f}",
+                     f"{rps['ours'] / rps['sdk']:.2f}"))
     return (table(("concurrency", "ours req/s (verified, cached chain)", "bare Flask req/s", "ratio", "errors",
                    "target ≥ 0.7, 0 errors", "context: SDK hello world in Flask, req/s", "ours / that"),
                   rows), memory)
@@ -173,7 +207,8 @@ def memory_growth(work: Path, key: rsa.RSAPrivateKey, env: dict[str, str]) -> Ta
                 marks[i] = worker_rss_mib(master)
     growth = marks[total] - marks[100]
     return table(("worker RSS after 100 requests", f"after {total:,}", "growth", "target: no growth beyond noise"),
-                 [(f"{marks[100]:.1f} MiB", f"{marks[total]:.1f} MiB", f"{growth:+.1f} MiB", verdict(growth < 2))])
+                 [(f"{marks[100]:.1f} MiB", f"{marks[total]:.1f} MiB", f"{growth:+.1f} MiB",
+                   verdict(growth < 2, "grew 2 MiB or more"))])
 
 
 # 4. ------------------------------------------------------------------------
@@ -225,7 +260,7 @@ def verification() -> Table:
     p50w, p50c = percentile(warm, 50) * 1000, percentile(cold, 50) * 1000
     return table(("", "p50 ms", "p99 ms", "target"),
                  [("warm (cached chain): signature + checks", f"{p50w:.3f}", f"{percentile(warm, 99) * 1000:.3f}",
-                   f"≤ 0.3 ms at p50: {verdict(p50w <= 0.3)}"),
+                   f"≤ 0.3 ms at p50: {verdict(p50w <= 0.3, 'p50 above it')}"),
                   ("cold: fetch from loopback + chain validation + signature", f"{p50c:.2f}",
                    f"{percentile(cold, 99) * 1000:.2f}", "")])
 
@@ -257,13 +292,13 @@ def nlu() -> Table:
     return table(("", "value", "target"),
                  [("model load, ms per locale", f"{load_ms:.1f}", ""),
                   ("resolve one utterance, mean ms (5 locales loaded, exact/fuzzy/fallback mix)", f"{mean_ms:.3f}",
-                   f"≤ 1 ms: {verdict(mean_ms <= 1)}"),
+                   f"≤ 1 ms: {verdict(mean_ms <= 1, 'mean above it')}"),
                   ("resolve, p99 ms", f"{percentile(times, 99) * 1000:.3f}", ""),
                   ("resolve natural speech (lead-ins, caregivers, misheard terms), mean ms", f"{natural_ms:.3f}",
-                   f"≤ 1 ms: {verdict(natural_ms <= 1)}"),
+                   f"≤ 1 ms: {verdict(natural_ms <= 1, 'mean above it')}"),
                   ("natural speech, p99 ms", f"{percentile(slow, 99) * 1000:.3f}", ""),
                   ("resolve on a generated 30-intent × 30-sample model, mean ms", f"{big_ms:.3f}",
-                   f"≤ 2 ms: {verdict(big_ms <= 2)}")])
+                   f"≤ 2 ms: {verdict(big_ms <= 2, 'mean above it')}")])
 
 
 def resolve_times(models, utterances: list[str], rounds: int) -> list[float]:
@@ -317,7 +352,7 @@ def load() -> str:
 
 
 def report() -> str:
-    started, load_before = time.time(), load()
+    started, load_before, busy = time.time(), load(), os.getloadavg()[0]
     results: dict[str, Table] = {}
     for title, run in SECTIONS:
         if title.startswith("3."):
@@ -333,7 +368,7 @@ def report() -> str:
             f"above ~0.5 other work shared the {os.cpu_count()} cores.")
     body = [head]
     for title, _ in SECTIONS:
-        body += ["", f"### {title}", "", *results[title]]
+        body += ["", f"### {title}", "", *results[title], *explain_misses(title, results[title], busy)]
     return "\n".join(body)
 
 
@@ -344,7 +379,13 @@ def record(text: str, path: Path = ROOT / "BENCHMARKS.md") -> None:
     path.write_text(pattern.sub(lambda _: f"{MARK_START}\n{text}\n{MARK_END}", doc), encoding="utf-8")
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM (a CI time-out, ``kill``) takes Ctrl-C's path: servers stopped, temporary files removed."""
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _terminated)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true",
                         help="also replace the generated section of BENCHMARKS.md (make bench-record)")

@@ -46,6 +46,7 @@ def build_model(content: Content = CONTENT, locale: str = "en-US") -> dict[str, 
     intents += [_intent(name, content.samples_for(name, locale)) for name in content.utility_intents]
     intents += [_intent(f.intent, f.samples) for f in content.follow_ups]
     intents.append(_intent(content.personal_intent, (*content.personal_samples, *extra(content.personal_intent))))
+    intents += [_intent(t.intent, (*t.samples, *extra(t.intent))) for t in content.small_talk]
     intents += [_intent(name, (*content.builtin_samples.get(name, ()), *extra(name)))
                 for name in content.builtin_intents]
     values = [{"id": t.id, "name": {"value": t.name, "synonyms": list(t.synonyms)}}

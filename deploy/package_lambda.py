@@ -88,13 +88,26 @@ def find_python(version: str = PYTHON_VERSION) -> str:
             return candidate
     if chosen:
         raise PackagingError(f"LAMBDA_PYTHON={chosen} is not a working CPython {version} "
-                             f"(it reports {_python_version(chosen) or 'nothing'}); Lambda's runtime is "
+                             f"({_what_it_is(chosen)}); Lambda's runtime is "
                              f"python{version} and bytecode only loads on the version that compiled it")
     raise PackagingError(
         f"building the Lambda zip needs CPython {version} (Lambda's runtime) to compile its bytecode, "
         f"and none was found (tried LAMBDA_PYTHON, {name} on PATH, ~/.pyenv/versions/{version}.*). "
         f"Install one, e.g. `pyenv install {version}` or `apt-get install {name}` where your "
         f"distribution has it, or point LAMBDA_PYTHON=/path/to/{name} at one")
+
+
+def _what_it_is(python: str) -> str:
+    """Why ``python`` is not the interpreter asked for, in the words a newcomer needs to fix it."""
+    path = python if os.sep in python else shutil.which(python)
+    if path is None:
+        return f"no command {python!r} on PATH"
+    if not os.path.exists(path):
+        return "no such file"
+    if os.path.isdir(path) or not os.access(path, os.X_OK):
+        return "not an executable file"
+    found = _python_version(path)
+    return f"it is {found}" if found else "it ran but did not report a Python version"
 
 
 def _python_version(python: str) -> str | None:

@@ -10,8 +10,9 @@ calls, whether it runs in process or behind ``--url`` (``make run``).
   shape as Amazon's Reminders API reference documents it (400 with a ``code``),
   then answers 201 with an ``alertToken``. ``reminders_status`` forces another
   status; ``"timeout"`` holds the answer for ``hold_s`` seconds instead.
-- ``GET /v2/devices/{deviceId}/settings/System.timeZone`` answers the
-  configured IANA zone as a JSON string.
+- ``GET /v2/devices/{deviceId}/settings/System.timeZone`` answers that
+  device's IANA zone as a JSON string: the one ``set_time_zone`` gave it (the
+  browser page sets each page's device), else the configured default.
 
 Tokens are ``<granted|none>.<user key>.<mac>``: like Alexa's, a token says
 which permissions its request carried, so the API needs no session state.
@@ -24,9 +25,10 @@ import hmac
 import json
 import re
 import secrets
+import sys
 import threading
-import time
 import uuid
+from collections import OrderedDict
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
@@ -40,6 +42,7 @@ TIME_ZONE_PATH = re.compile(r"^/v2/devices/([^/]{1,256})/settings/System\.timeZo
 TIMEOUT = "timeout"            # hold the answer until the skill gives up
 UNSUPPORTED = "unsupported"    # answer 400 DEVICE_NOT_SUPPORTED: a device without reminders
 MAX_BODY = 16 * 1024
+MAX_DEVICES = 1024   # device time zones kept (one per open page); the oldest go first
 TRIGGER_TYPES = ("SCHEDULED_ABSOLUTE", "SCHEDULED_RELATIVE")
 PUSH_STATUSES = ("ENABLED", "DISABLED")
 LOCAL_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?$")   # no offset: wall time
@@ -136,13 +139,15 @@ class AlexaApi:
         self._lock = threading.Lock()
         self._accepted: dict[str, list[dict[str, Any]]] = {}
         self._server: ThreadingHTTPServer | None = None
+        self._stopping = threading.Event()   # wakes a held answer when the server stops
+        self._zones: OrderedDict[str, str] = OrderedDict()   # device id -> its own time zone
         self.calls: list[tuple[str, str, int]] = []     # (method, path kind, status): for tests
 
     # ------------------------------------------------------------ life cycle
     def start(self) -> "AlexaApi":
         if self._server is None:
-            self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
-            self._server.daemon_threads = True
+            self._stopping.clear()
+            self._server = _Server(("127.0.0.1", 0), _handler_class(self))
             # A short poll: stop() (and so every CLI run's exit) waits at most this long, not 0.5 s.
             threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                              name="alexa-api", daemon=True).start()
@@ -150,6 +155,7 @@ class AlexaApi:
 
     def stop(self) -> None:
         if self._server is not None:
+            self._stopping.set()
             self._server.shutdown()
             self._server.server_close()
             self._server = None
@@ -167,6 +173,21 @@ class AlexaApi:
         assert server is not None
         host, port = server.server_address[:2]
         return f"http://{host}:{port}"
+
+    # ------------------------------------------------------------ device settings
+    def set_time_zone(self, device_id: str, zone: str) -> None:
+        """Give one device its own time zone, as a user does in the Alexa app."""
+        if not valid_time_zone(zone):
+            raise ValueError(f"unknown time zone {zone!r}: use an IANA name such as America/Chicago")
+        with self._lock:
+            self._zones[device_id] = zone
+            self._zones.move_to_end(device_id)
+            while len(self._zones) > MAX_DEVICES:
+                self._zones.popitem(last=False)
+
+    def time_zone_of(self, device_id: str) -> str:
+        with self._lock:
+            return self._zones.get(device_id, self.time_zone)
 
     # ------------------------------------------------------------ tokens and reminders
     def _mac(self, body: str) -> str:
@@ -204,6 +225,15 @@ class AlexaApi:
         return record
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (the skill's time-out, a test ending) is normal here, not a traceback."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def _handler_class(api: AlexaApi) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "AlexaApiSimulator/1"
@@ -231,7 +261,7 @@ def _handler_class(api: AlexaApi) -> type[BaseHTTPRequestHandler]:
                 return self._error(404, "unknown")
             if api.read_token(self.headers.get("Authorization")) is None:
                 return self._error(401, "time_zone")
-            self._answer(200, api.time_zone, "time_zone")
+            self._answer(200, api.time_zone_of(match[1]), "time_zone")
 
         def do_POST(self) -> None:
             if self.path.split("?", 1)[0] != REMINDERS_PATH:
@@ -244,7 +274,7 @@ def _handler_class(api: AlexaApi) -> type[BaseHTTPRequestHandler]:
                 return self._error(400, "reminder", "INVALID_REQUEST", "body too large or unsized")
             raw = self.rfile.read(length)
             if api.reminders_status == TIMEOUT:
-                time.sleep(api.hold_s)
+                api._stopping.wait(api.hold_s)   # the skill gives up first; stop() ends the wait
                 return self._error(504, "reminder")
             if api.reminders_status == UNSUPPORTED:
                 return self._error(400, "reminder", "DEVICE_NOT_SUPPORTED", "this device does not support reminders")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shlex
 import sys
@@ -22,6 +23,7 @@ from .client import (MODEL_DIR, Conversation, HttpTarget, InProcessTarget, Targe
 from .consent import PERMISSION_STATES, AlexaSide
 from .invocation import parse_invocation
 from .nlu import FUZZY_THRESHOLD, InteractionModel, ModelError
+from .normalize import normalize
 from .speech import SpeechError, find_espeak, markup, speak
 from .ssml import pace
 
@@ -53,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--skill-id", default=(os.environ.get("SKILL_ID", "").split(",")[0].strip() or None),
                         help="application id to send (default: first id in $SKILL_ID, "
                              "else amzn1.ask.skill.simulator)")
-    parser.add_argument("--threshold", type=float, default=FUZZY_THRESHOLD,
+    parser.add_argument("--threshold", type=_threshold, default=FUZZY_THRESHOLD,
                         help=f"fuzzy match threshold 0-100 (default {FUZZY_THRESHOLD:g})")
     parser.add_argument("--one-shot", action="store_true",
                         help='send the first utterance as "ask <invocation name> ...", with no launch')
@@ -72,6 +74,18 @@ def build_parser() -> argparse.ArgumentParser:
     alexa.add_argument("--now", type=_instant, metavar="ISO",
                        help="the time in request timestamps, e.g. 2026-03-07T18:00:00Z (default: now)")
     return parser
+
+
+def _threshold(text: str) -> float:
+    """A fuzzy score from 0 (anything reaches some intent) to 100 (exact samples only)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 100:   # NaN fails too
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a score from 0 to 100 (default {FUZZY_THRESHOLD:g}; 100: exact samples only)")
+    return value
 
 
 def _status(text: str) -> int | str:
@@ -153,10 +167,16 @@ class _Printer:
             print(self.dim(f"  [wrote {wav}]"), file=self.err if self.args.json else self.out, flush=True)
 
     def why(self, model: InteractionModel, text: str) -> None:
+        """The resolution, then every intent's score on the very words it scored (reworded, or one part)."""
         resolution = model.resolve(text)
-        print(f"  {resolution.kind}: {resolution.intent} ({resolution.score:g}, threshold {model.threshold:g})",
-              file=self.out)
-        for candidate in model.rank(text, limit=8):
+        reading = resolution.reading or text
+        # A fallback's score is only a bound (resolve stops scoring what cannot reach the threshold):
+        # the list below has the real best.
+        score = "no intent reached" if resolution.kind in ("fallback", "none") else f"{resolution.score:g},"
+        print(f"  {resolution.kind}: {resolution.intent} ({score} threshold {model.threshold:g})", file=self.out)
+        if resolution.reading is not None and resolution.reading != normalize(text):
+            print(f"  scored as: {resolution.reading!r}", file=self.out)
+        for candidate in model.rank(reading, limit=8, said_mood=resolution.reading_mood):
             print(self.dim(f"  {candidate.score:6.2f}  {candidate.intent}  <- {candidate.sample!r}"), file=self.out)
 
 
@@ -316,8 +336,26 @@ def main(argv: list[str] | None = None, *, handler: Callable[[dict, Any], dict] 
         return 2
     alexa = AlexaSide(api, args.permissions, model.invocation_name.title())
     conv = Conversation(model, target, locale=args.locale, skill_id=args.skill_id, alexa=alexa, clock=clock)
-    with api:
-        return _run(args, conv, printer, model, err)
+    try:
+        with api:
+            return _run(args, conv, printer, model, err)
+    except BrokenPipeError:
+        return _reader_left(out)
+
+
+def _reader_left(out: TextIO) -> int:
+    """The reader of our output left (``| head``): stop quietly, as a shell tool killed by SIGPIPE does.
+
+    Python ignores SIGPIPE, so the write raises instead; stdout is pointed at
+    /dev/null so the final flush at exit cannot raise again.
+    """
+    if out is sys.stdout:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):   # no real file descriptor: nothing left to flush anyway
+            pass
+    return 128 + 13   # 141, what a shell reports for a tool ended by SIGPIPE
 
 
 def _run(args: argparse.Namespace, conv: Conversation, printer: _Printer, model: InteractionModel,

@@ -96,12 +96,14 @@ def classify(utterance: str) -> str:
 class AlexaSide:
     """The simulated user's permissions, the local Alexa API, and the consent dialog."""
 
-    def __init__(self, api: AlexaApi, permissions: str = "ask", skill_name: str = "this skill") -> None:
+    def __init__(self, api: AlexaApi, permissions: str = "ask", skill_name: str = "this skill",
+                 time_zone: str | None = None) -> None:
         if permissions not in PERMISSION_STATES:
             raise ValueError(f"permissions must be one of {', '.join(PERMISSION_STATES)}")
         self.api = api
         self.permissions = permissions
         self.skill_name = skill_name
+        self.time_zone = time_zone   # this device's own zone; None: the API's default
 
     @property
     def granted(self) -> bool:
@@ -112,6 +114,9 @@ class AlexaSide:
         system = envelope.get("context", {}).get("System", {})
         system["apiEndpoint"] = self.api.endpoint
         system["apiAccessToken"] = self.api.token(user_key(user_id), self.granted)
+        device_id = (system.get("device") or {}).get("deviceId")
+        if self.time_zone and device_id:
+            self.api.set_time_zone(device_id, self.time_zone)
         users = [system.get("user"), (envelope.get("session") or {}).get("user")]
         for user in filter(None, users):
             if self.granted:

@@ -170,6 +170,10 @@ class Resolution:
     score: float
     kind: Kind
     sample: str | None = None
+    # The words the fuzzy stage scored (the utterance reworded, or one part of it) and the mood
+    # it scored them in: what .why ranks, so its list agrees with this score.
+    reading: str | None = None
+    reading_mood: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -680,27 +684,43 @@ class InteractionModel:
                                       candidate.score,
                                       "fuzzy", candidate.sample)
                 return hit
-        best: tuple[float, Candidate, _Sample, Tokens] | None = None
+        if self._lead_in_only(whole, respelled):
+            whole = strip_fillers(respelled)   # "hello there" is no "there"
+        best: tuple[float, Candidate, _Sample, Tokens, str] | None = None
         fuzzy_parts = [part for part, fuzzy, _ in parts if fuzzy][:FUZZY_PARTS]
         readings = [(p, self.threshold + PART_MARGIN) for p in fuzzy_parts]
         if not fuzzy_parts or len(whole.canon) <= LONG_UTTERANCE:
             readings.insert(0, (whole, self.threshold))
         whole_mood = mood(whole.canon)
         for tokens, bar in readings:
-            ranked = self._rank(tokens, limit=1, bar=bar, said_mood=mood(tokens.canon) or whole_mood)
+            said_mood = mood(tokens.canon) or whole_mood
+            ranked = self._rank(tokens, limit=1, bar=bar, said_mood=said_mood)
             if ranked and (best is None or ranked[0][0].score - bar > best[0]):
-                best = (ranked[0][0].score - bar, ranked[0][0], ranked[0][1], tokens)
+                best = (ranked[0][0].score - bar, ranked[0][0], ranked[0][1], tokens, said_mood)
         if best is not None and best[0] >= 0:
-            _, candidate, sample, tokens = best
+            _, candidate, sample, tokens, said_mood = best
             slots = self._align(sample, tokens, skill_id, context=respelled)
-            return Resolution(candidate.intent, slots, candidate.score, "fuzzy", candidate.sample)
+            return Resolution(candidate.intent, slots, candidate.score, "fuzzy", candidate.sample, tokens.text,
+                              said_mood)
         bare_value = self._bare_value(whole, skill_id)
         if bare_value:
             return bare_value
-        top = best[1].score if best else 0.0
+        top, reading, said_mood = (best[1].score, best[3].text, best[4]) if best else (0.0, None, None)
         if FALLBACK_INTENT in self.intent_slots:
-            return Resolution(FALLBACK_INTENT, self.empty_slots(FALLBACK_INTENT), top, "fallback")
-        return Resolution(None, {}, top, "none")
+            return Resolution(FALLBACK_INTENT, self.empty_slots(FALLBACK_INTENT), top, "fallback",
+                              reading=reading, reading_mood=said_mood)
+        return Resolution(None, {}, top, "none", reading=reading, reading_mood=said_mood)
+
+    def _lead_in_only(self, whole: Tokens, said: Tokens) -> bool:
+        """Rewording left one word that names no topic ("hello there" -> "there", "hey now" -> "now").
+
+        Openers are dropped to reach the question after them; when nothing of
+        substance follows, the opener was the utterance, and Alexa's NLU would
+        not read a lone "there" as "is there hope".
+        """
+        word = whole.canon[0] if len(whole.canon) == 1 else None
+        return word is not None and len(strip_fillers(said).canon) > 1 \
+            and stem(word) not in self._specific and word not in self._phrases
 
     def _whole_bar(self, part: Tokens, whole: Tokens) -> float:
         """How well the whole utterance must read as another intent to beat an exact clause of it.
@@ -1014,9 +1034,12 @@ class InteractionModel:
         return {intent: 100.0 * sum(value[intent][w] for w in words & vocabulary) / total
                 for intent, vocabulary in self._intent_words.items()}
 
-    def rank(self, utterance: str, limit: int | None = None) -> list[Candidate]:
-        """Every intent's best fuzzy score for utterance (fillers dropped), best first."""
-        return [c for c, _ in self._rank(strip_fillers(tokenize(utterance)), limit)]
+    def rank(self, utterance: str, limit: int | None = None, *, said_mood: str | None = None) -> list[Candidate]:
+        """Every intent's best fuzzy score for utterance (fillers dropped), best first.
+
+        ``said_mood`` scores it in a Resolution's ``reading_mood``, as resolve() did.
+        """
+        return [c for c, _ in self._rank(strip_fillers(tokenize(utterance)), limit, said_mood=said_mood)]
 
     def _asked_about(self, intent: str, slots: list[str], found: list[tuple[int, int, str]], tokens: Tokens,
                      context: Tokens | None) -> list[tuple[int, int, str]]:

@@ -183,6 +183,14 @@ def follow_up(raw: Mapping[str, Any]) -> FollowUp:
         without_topic=WithoutTopic(**raw["without_topic"]))
 
 
+class SmallTalk(NamedTuple):
+    """Greetings or thanks: one intent, answered by the prompt named ``reply``."""
+
+    intent: str
+    reply: str
+    samples: tuple[str, ...]
+
+
 class LocaleInfo(NamedTuple):
     """What differs by country: the emergency number and department, the crisis line, same-day care.
 
@@ -268,6 +276,11 @@ class Content:
         personal = raw.get("personal", {"intent": "PersonalQuestionIntent", "samples": []})
         self.personal_intent: str = personal["intent"]
         self.personal_samples: tuple[str, ...] = tuple(personal["samples"])
+        self.small_talk: tuple[SmallTalk, ...] = tuple(
+            SmallTalk(t["intent"], t["reply"], tuple(t["samples"]))
+            for t in raw.get("small_talk", {}).get("intents", []))
+        # Written, not spoken: shown where a screen carries the skill (the simulator's page).
+        self.disclaimer: str = raw.get("disclaimer", "")
         self.locales: Mapping[str, LocaleInfo] = MappingProxyType(
             {k: LocaleInfo(**v) for k, v in raw["locales"].items()})
 
@@ -319,7 +332,7 @@ class Content:
         return (*(t.intent for t in self.topics), self.glossary_intent,
                 self.two_terms.compare_intent, self.two_terms.both_intent, self.not_covered_intent,
                 *self.utility_intents, *(f.intent for f in self.follow_ups), self.personal_intent,
-                *self.builtin_intents)
+                *(t.intent for t in self.small_talk), *self.builtin_intents)
 
     @cached_property
     def main_term(self) -> Mapping[str, Term]:
@@ -332,6 +345,14 @@ class Content:
     @cached_property
     def follow_up_by_intent(self) -> Mapping[str, FollowUp]:
         return MappingProxyType({f.intent: f for f in self.follow_ups})
+
+    @cached_property
+    def small_talk_by_intent(self) -> Mapping[str, SmallTalk]:
+        return MappingProxyType({t.intent: t for t in self.small_talk})
+
+    def written_disclaimer(self, locale: str | None) -> str:
+        """The disclaimer as a page shows it, with the locale's emergency number in digits."""
+        return self.disclaimer.format(skill_name=self.skill_name, number=self.locale(locale).emergency_number)
 
 
 def load(path: Path = CONTENT_PATH) -> Content:

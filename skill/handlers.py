@@ -36,7 +36,8 @@ SAFETY = "safety"       # the kind of the last safety reply (replies.SAFETY_KIND
 # not being understood. Each carries the short reminder; a real question carries
 # it once and ends it (see docs/safety.md).
 HOLDS_SAFETY = frozenset({"AMAZON.YesIntent", "AMAZON.NoIntent", "AMAZON.HelpIntent", "AMAZON.FallbackIntent",
-                          "AMAZON.RepeatIntent", "SlowerIntent", "NormalSpeedIntent", "SafetyNumberIntent"})
+                          "AMAZON.RepeatIntent", "SlowerIntent", "NormalSpeedIntent", "SafetyNumberIntent",
+                          "ThanksIntent", "GreetingIntent"})
 
 
 # --- plumbing -------------------------------------------------------------
@@ -471,6 +472,20 @@ class PersonalQuestionIntentHandler(IntentHandler):
         return render(handler_input, replies.ask("personal", "personal_reprompt", previous_speech(handler_input)))
 
 
+class SmallTalkIntentHandler(IntentHandler):
+    """ "Hello", "thank you", "how are you": a short friendly reply with the help hint.
+
+    Alexa sends only which kind it was (greeting or thanks), never the words;
+    the content names the prompt that answers each kind.
+    """
+
+    intents = tuple(CONTENT.small_talk_by_intent)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        reply = CONTENT.small_talk_by_intent[intent_name(handler_input)].reply
+        return render(handler_input, replies.ask(reply, None, previous_speech(handler_input)))
+
+
 class HelpIntentHandler(IntentHandler):
     intents = ("AMAZON.HelpIntent",)
 
@@ -595,6 +610,7 @@ REQUEST_HANDLERS: tuple[AbstractRequestHandler, ...] = (
     NormalSpeedIntentHandler(),
     FollowUpIntentHandler(),
     PersonalQuestionIntentHandler(),
+    SmallTalkIntentHandler(),
     HelpIntentHandler(),
     StartOverIntentHandler(),
     GoodbyeIntentHandler(),

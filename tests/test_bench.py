@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from bench import run
+
 ROOT = Path(__file__).resolve().parent.parent
 # One xdist worker runs these: each starts gunicorn servers and wrk, which would only slow each other.
 pytestmark = pytest.mark.xdist_group("bench")
@@ -37,6 +39,20 @@ def test_bench_runs_end_to_end_quickly(tmp_path, lambda_zip):
     assert "| import + first response, ms (median), as on Lambda |" in out and "SDK hello world (pip --target)" in out
     assert (tmp_path / "results-quick.md").read_text(encoding="utf-8") == out.rstrip("\n") + "\n"
     assert (ROOT / "BENCHMARKS.md").read_bytes() == benchmarks   # only `make bench-record` rewrites it
+    for section in out.split("\n### ")[1:]:   # a miss in a smoke run says it is one
+        assert "**missed**" not in section or run.QUICK_NOTE in section, section
+
+
+def test_a_missed_target_says_why():
+    missed = run.table(("", "ratio", "target ≤ 1.0"), [("cold start", "1.04", run.verdict(False, "ratio 1.04 > 1.0"))])
+    met = run.table(("", "ratio", "target ≤ 1.0"), [("cold start", "0.98", run.verdict(True, "ratio 0.98 > 1.0"))])
+    assert missed[-1].endswith("| **missed**: ratio 1.04 > 1.0 |") and met[-1].endswith("| met |")
+    assert run.explain_misses("2. Cold start", met, load_before=0.1) == []
+    why = " ".join(run.explain_misses("2. Cold start", missed, load_before=0.1))
+    assert "Cold start the Lambda way" in why and "load average" not in why
+    busy = " ".join(run.explain_misses("4. Request verification", missed, load_before=1.7))
+    assert "load average was 1.7" in busy and "BENCHMARKS.md" not in busy
+    assert "normally met" in " ".join(run.explain_misses("5. Simulator NLU", missed, load_before=0.1))
 
 
 def test_a_quick_run_is_never_recorded():
@@ -45,11 +61,20 @@ def test_a_quick_run_is_never_recorded():
     assert result.returncode == 2 and "never recorded" in result.stderr
 
 
-def test_ctrl_c_stops_cleanly(tmp_path):
-    """SIGINT to the whole process group, as a terminal sends it, mid-way through the cold-start runs."""
+def default_sigint() -> None:
+    """In the child: Ctrl-C as a terminal gives it, even when this suite runs with SIGINT ignored
+    (nohup, a background job, some CI runners), which children would otherwise inherit."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_ctrl_c_or_sigterm_stops_cleanly(tmp_path, how):
+    """Mid-way through the cold-start runs: SIGINT to the whole process group, as a terminal sends
+    Ctrl-C; or SIGTERM to the run alone, as `kill` or a CI time-out sends it."""
     env = {**QUICK, "TMPDIR": str(tmp_path)}
     proc = subprocess.Popen([sys.executable, "-m", "bench.run"], cwd=ROOT, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=default_sigint)
     lines = []
     try:
         for line in proc.stderr:
@@ -57,7 +82,10 @@ def test_ctrl_c_stops_cleanly(tmp_path):
             if "cold start round 1/" in line:
                 break
         time.sleep(0.5)
-        os.killpg(proc.pid, signal.SIGINT)
+        if how == "ctrl-c":
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:

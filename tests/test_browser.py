@@ -58,9 +58,10 @@ def browser():
         yield browser
 
 
-def open_page(browser, base_url, width=1280, height=800, color_scheme="light"):
+def open_page(browser, base_url, width=1280, height=800, color_scheme="light", timezone_id="UTC"):
+    """A fresh page; ``timezone_id`` is the computer's zone, which the page offers first."""
     context = browser.new_context(base_url=base_url, viewport={"width": width, "height": height},
-                                  color_scheme=color_scheme)
+                                  color_scheme=color_scheme, timezone_id=timezone_id)
     context.set_default_timeout(5000)
     context.add_init_script(SPEECH_STUB)
     page = context.new_page()
@@ -187,6 +188,7 @@ def test_answer_once_card_folded_and_raw_json(page):
     assert response["response"]["outputSpeech"]["ssml"].startswith("<speak>")
 
     # the speech toggle silences the next answer
+    page.wait_for_timeout(600)   # the answer's own pause (400 ms) is over: all of it has been said
     heard = len(spoken(page))
     assert heard >= 1
     page.get_by_label("Speak replies").uncheck()
@@ -365,3 +367,55 @@ def test_consent_question_and_reminder_in_the_transcript(page):
     again = last_turn(page)
     expect(again.locator(".bubble.consent")).to_have_count(0)
     expect(again.locator(".meta.reminder")).to_contain_text("Reminder set")
+
+
+# --- what the page states, and the device it simulates ------------------------------
+
+def test_the_disclaimer_is_stated_once_at_the_top_even_before_the_skill_is_opened(page):
+    disclaimer = page.locator("#disclaimer")
+    expect(disclaimer).to_contain_text("not a doctor")
+    expect(disclaimer).to_contain_text("In an emergency, call 911.")
+    assert disclaimer.bounding_box()["y"] < page.locator("#transcript").bounding_box()["y"]
+    say(page, "what is a psa test")   # a one-shot question: the skill's welcome, with its disclaimer, never plays
+    assert page.get_by_text("not a doctor").count() == 1
+    page.get_by_label("Locale").select_option("en-GB")
+    expect(disclaimer).to_contain_text("In an emergency, call 999.")
+
+
+def test_the_fallback_shows_the_emergency_number_in_digits(page):
+    turn = say(page, "order me a pizza")
+    reply = turn.locator(".bubble.alexa")
+    expect(reply).to_contain_text("call 911")
+    assert EMERGENCY_SPOKEN not in reply.inner_text()
+    assert EMERGENCY_SPOKEN in " ".join(s["text"] for s in heard_at_least(page, 1))   # speech keeps the words
+
+
+def test_a_new_session_after_stop_gets_a_divider(page):
+    say(page, "what is a psa test")
+    say(page, "stop")
+    expect(page.locator("#transcript li.divider")).to_have_count(0)
+    say(page, "what is a psa test")
+    items = page.locator("#transcript > li")
+    classes = [items.nth(i).get_attribute("class") for i in range(items.count())]
+    assert classes == ["intro", "turn", "turn", "divider", "turn"], classes
+    expect(page.locator("#transcript li.divider")).to_have_text("New session")
+    page.get_by_role("button", name="New session").click()    # the button's own divider, not two
+    say(page, "what is a psa test")
+    expect(page.locator("#transcript li.divider")).to_have_count(2)
+
+
+def test_the_time_zone_is_the_computers_and_drives_the_reminder(browser, base_url):
+    context, page, errors = open_page(browser, base_url, timezone_id="Asia/Tokyo")
+    zone = page.get_by_label("Time zone")
+    expect(zone).to_have_value("Asia/Tokyo")                    # not in the list: added first, chosen
+    expect(zone.locator("option").first).to_have_text("Asia/Tokyo (this computer)")
+    for said in ("remind me to call my doctor", "yes", "i approve"):
+        say(page, said)
+    expect(last_turn(page).locator(".meta.reminder")).to_have_text(re.compile(r"T09:00:00 \(Asia/Tokyo\)$"))
+    zone.select_option("America/Chicago")
+    page.get_by_role("button", name="New session").click()
+    for said in ("remind me to call my doctor", "yes"):
+        say(page, said)
+    expect(last_turn(page).locator(".meta.reminder")).to_have_text(re.compile(r"T09:00:00 \(America/Chicago\)$"))
+    context.close()
+    assert errors == [], errors

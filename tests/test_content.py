@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from skill.content import CONTENT, Sentence
+from tests.conftest import ARTICLE_MISSING
 
 ARTICLE = Path(__file__).resolve().parent.parent.parent / "shared" / "article.txt"
-needs_article = pytest.mark.skipif(not ARTICLE.exists(), reason="shared/article.txt not beside the repo")
+needs_article = pytest.mark.skipif(not ARTICLE.exists(), reason=ARTICLE_MISSING)
 MAX_QUOTE_WORDS = 8
 
 
@@ -231,3 +232,25 @@ def test_content_is_in_our_own_words():
         copied += [" ".join(w[i:i + 9]) for i in range(len(w) - 8)
                    if tuple(w[i:i + 9]) in grams and tuple(w[i:i + 9]) != title]
     assert copied == []
+
+
+def test_a_run_without_the_article_says_so_even_when_quiet():
+    """Under -q a skip is one "s" among dots: the run's summary names the missing article instead."""
+    from tests import conftest
+
+    class Skip:
+        longrepr = ("tests/test_content.py", 42, f"Skipped: {ARTICLE_MISSING}")
+
+    class Reporter:
+        def __init__(self, skipped: list) -> None:
+            self.stats, self.lines = {"skipped": skipped}, []
+
+        def write_line(self, line: str, **markup: bool) -> None:
+            self.lines.append(line)
+
+    missing, present = Reporter([Skip(), Skip()]), Reporter([])
+    conftest.note_missing_article(missing)
+    conftest.note_missing_article(present)
+    assert missing.lines == ["NOTE: 2 content tests skipped: ../shared/article.txt is not beside the repository, "
+                             "so the quotes were not checked against the source article."]
+    assert present.lines == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -181,6 +182,24 @@ def test_no_lambda_python_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("LAMBDA_PYTHON", sys.executable)
     with pytest.raises(package_lambda.PackagingError, match=r"LAMBDA_PYTHON=.* is not a working CPython 3\.12"):
         package_lambda.find_python()
+
+
+@pytest.mark.parametrize("chosen, why", [
+    ("{tmp}/nope/python3.12", "no such file"),
+    ("no-such-python3.12", "no command 'no-such-python3.12' on PATH"),
+    ("{tmp}", "not an executable file"),
+    ("{false}", "it ran but did not report a Python version"),
+    ("{this}", "it is cpython {this_version}"),
+])
+def test_a_wrong_lambda_python_says_what_is_wrong_with_it(monkeypatch, tmp_path, chosen, why):
+    """`LAMBDA_PYTHON=/nope/python3.12 make package` says "no such file", not "reports nothing"."""
+    this_version = "%d.%d" % sys.version_info[:2]
+    values = {"tmp": tmp_path, "false": shutil.which("false") or "/bin/false", "this": sys.executable,
+              "this_version": this_version}
+    monkeypatch.setenv("LAMBDA_PYTHON", chosen.format(**values))
+    with pytest.raises(package_lambda.PackagingError) as error:
+        package_lambda.find_python("2.9")
+    assert f"is not a working CPython 2.9 ({why.format(**values)});" in str(error.value)
 
 
 def test_entries_are_normalised(lambda_zip):

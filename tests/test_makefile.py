@@ -53,3 +53,35 @@ def test_make_run_and_ask_install_only_the_run_set():
         prerequisites = re.search(rf"^{target}:(.*)$", makefile, re.M)[1].split()
         assert prerequisites == ["install-run"], (target, prerequisites)
     assert re.search(r"^test:.*\binstall\b", makefile, re.M)
+
+
+def documented_targets(makefile: str) -> dict[str, str]:
+    """Each target with the `##` comment right above it, joined into one line."""
+    targets, doc = {}, []
+    for line in makefile.splitlines():
+        if line.startswith("## "):
+            doc.append(line[3:])
+        else:
+            target = re.match(r"^([a-z][a-z-]*):", line)
+            if target and doc:
+                targets[target[1]] = " ".join(doc)
+            doc = []
+    return targets
+
+
+@pytest.mark.skipif(not shutil.which("make"), reason="needs make")
+def test_make_alone_prints_help_listing_every_target_from_its_comment(tmp_path):
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    alone = subprocess.run(["make"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    helped = subprocess.run(["make", "help"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert alone.returncode == 0 == helped.returncode, alone.stderr
+    assert alone.stdout == helped.stdout and alone.stderr == ""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = documented_targets(makefile)
+    listed = {line.split()[0]: " ".join(line.split()[1:]) for line in alone.stdout.splitlines()
+              if line.startswith("  ")}
+    assert listed == targets
+    phony = set(" ".join(re.findall(r"^\.PHONY:((?:.*\\\n)*.*)$", makefile, re.M)).replace("\\", " ").split())
+    assert phony == set(targets), "every target is .PHONY and has a ## comment"
+    assert list(listed)[:4] == ["help", "run", "ask", "test"]   # what a newcomer needs, first
+    assert not (tmp_path / ".venv").exists()                    # help installs nothing

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import os
 import re
 import shutil
 import socket
@@ -586,3 +587,33 @@ def test_wav_prints_the_paths_it_wrote(capsys: pytest.CaptureFixture[str], tmp_p
     code, out, err = run_cli(["--json", "--wav", str(tmp_path / "j"), "give me a tip"], capsys)
     assert [json.loads(line)["intent"] for line in out.splitlines()] == [None, "TipIntent"]   # stdout stays JSON
     assert err.count("[wrote ") == 2
+
+
+@pytest.mark.parametrize("value", ["200", "-5", "nan", "high"])
+def test_threshold_outside_0_to_100_is_a_clear_error(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--model", str(FIXTURE), "--threshold", value, "blah blah"], handler=skill_handler)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "Traceback" not in err
+    assert f"argument --threshold: '{value}' is not a score from 0 to 100" in err
+
+
+def test_thresholds_at_the_ends_of_the_range_are_taken(capsys: pytest.CaptureFixture[str]) -> None:
+    for value in ("0", "100"):
+        assert cli.main(["--model", str(FIXTURE), "--threshold", value, "--json", "give me a tip"],
+                        handler=skill_handler) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["intent"] for line in lines if line["request_type"] == "IntentRequest"] == ["TipIntent"] * 2
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback() -> None:
+    """`python -m simulator ... | head -1`: the pipe closes before the CLI is done writing."""
+    read, write = os.pipe()
+    proc = subprocess.Popen([sys.executable, "-m", "simulator", "--model", str(FIXTURE),
+                             "--handler", "tests.test_simulator_cli:skill_handler", "give me a tip", "stop"],
+                            cwd=REPO, stdout=write, stderr=subprocess.PIPE, text=True)
+    os.close(write)
+    os.close(read)   # gone before the first line is written: every write meets a closed pipe
+    _, err = proc.communicate(timeout=60)
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert proc.returncode == 141

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 
 import pytest
 
 from simulator.client import RECORD_KEYS
 from simulator.devserver import create_dev_app
+from simulator.web import TIME_ZONES
+from skill.content import CONTENT
 from testkit.alexa_certs import SKILL_ID
 from testkit.envelopes import LOCALES
 
@@ -50,7 +53,11 @@ def test_page_is_served_in_development(client):
     assert page.find("input", id="speak", type="checkbox")
     assert page.find("ol", id="transcript", **{"aria-live": "polite"})
     assert page.find("details", id="raw") and page.find("summary")
-    assert [o["value"] for o in page.find("option")] == ["en-US", *sorted(set(LOCALES) - {"en-US"})]
+    locales = ["en-US", *sorted(set(LOCALES) - {"en-US"})]
+    assert [o["value"] for o in page.find("option")] == [*locales, *TIME_ZONES]   # locale, then time zone
+    assert page.find("label", **{"for": "locale"}) and page.find("label", **{"for": "time-zone"})
+    disclaimer = re.search(r'<p id="disclaimer"[^>]*>([^<]*)</p>', reply.get_data(as_text=True))[1]
+    assert "not a doctor" in disclaimer and "call 911" in disclaimer   # once, at the top, in en-US
     assert page.find("main")[0]["data-endpoint"] == TURN
     # markup, style and script in separate files: nothing inline
     assert not [a for t, a in page.tags if t == "script" and "src" not in a] and not page.find("style")
@@ -155,6 +162,51 @@ def test_view_carries_the_pace_and_speech_segments_of_the_ssml(client):
     assert [s["pause_ms"] for s in segments] == [0, 400]     # the answer's <break time="400ms"/>
     assert segments[0]["text"].startswith("P S A stands for") and all(s["rate"] == 0.85 for s in segments)
     assert turn(client, "what is a psa test")["view"]["pace"] == 100   # a new session speaks normally
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_reply_shows_emergency_and_crisis_numbers_in_digits(client, locale):
+    """The fallback's safety net and the crisis line, like the emergency card: digits on screen, words in speech."""
+    info = CONTENT.locale(locale)
+    for utterance, digits, words in (("order me a pizza", info.emergency_number, info.emergency_spoken),
+                                     ("i want to end my life", info.crisis_number, info.crisis_spoken)):
+        record = turn(client, utterance, locale=locale)
+        assert words in record["speech"] and words not in record["view"]["text"], record["view"]["text"]
+        assert digits in record["view"]["text"] and record["view"]["urgent"] is False
+
+
+def test_the_department_is_written_as_a_screen_shows_it(client):
+    record = turn(client, "i want to end my life", locale="en-GB")
+    assert "nine nine nine" in record["speech"] and "999" in record["view"]["text"]
+    assert turn(client, "order me a pizza", locale="en-GB")["view"]["text"].count("999") == 1
+
+
+def test_locale_in_any_case_is_the_locale(client):
+    """As the CLI's --locale: en-gb and en_GB are en-GB."""
+    for spelled in ("en-gb", "EN-GB", "en_GB"):
+        record = turn(client, "my legs are numb", locale=spelled)
+        assert record["request"]["request"]["locale"] == "en-GB" and record["card"]["title"] == "Call 999 now"
+
+
+def test_the_time_zone_drives_the_simulated_device(client):
+    """The skill asks the local Alexa API for the device's zone: the page's choice, per device."""
+    chicago, sydney = {}, {}
+    for state, zone in ((chicago, "America/Chicago"), (sydney, "Australia/Sydney")):
+        session = None
+        for said in ("remind me to call my doctor", "yes", "i approve"):
+            reply = client.post(TURN, json={"utterance": said, "time_zone": zone, "session": session})
+            assert reply.status_code == 200, reply.get_json()
+            session = reply.get_json()["session"]
+            state["record"] = reply.get_json()
+    for state, zone in ((chicago, "America/Chicago"), (sydney, "Australia/Sydney")):
+        (reminder,) = state["record"]["reminders"]
+        assert reminder["time_zone"] == zone and reminder["scheduled"].endswith("T09:00:00")
+
+
+def test_an_unknown_time_zone_is_a_400(client):
+    for zone in ("Mars/Olympus", 5, "", "../../etc/passwd"):
+        reply = client.post(TURN, json={"utterance": "hi", "time_zone": zone})
+        assert reply.status_code == 400 and "unknown time_zone" in reply.get_json()["error"]
 
 
 @pytest.mark.parametrize("body, content_type, reason", [

@@ -2,37 +2,48 @@
 
 Development only: simulator.devserver mounts this blueprint on the development webhook;
 production never imports it.  ``GET /`` serves the page; ``POST
-/simulator/turn`` takes ``{"utterance", "locale", "session"}`` and answers the
+/simulator/turn`` takes ``{"utterance", "locale", "time_zone", "session"}`` and answers the
 turn record (``client.RECORD_KEYS``) plus ``request``, ``response``, ``notes``,
 ``session`` and ``view`` (how the page shows and speaks the reply, see
 ``page_view``).  The server keeps no conversation memory: ``session`` is the
 state from ``Conversation.state()`` (user, device, session id, new-flag,
 attributes) and the page sends it back with the next utterance, the way Alexa
-carries session attributes.
+carries session attributes. ``time_zone`` (an IANA name; the page offers the
+browser's own first) is the simulated device's zone, which the local Alexa API
+answers the skill with, so a reminder is set in local time.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any, Callable
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
+from skill.content import CONTENT
 from skill.replies import emergency
 from skill.speech import plain_text
 
-from ..alexa_api import AlexaApi
-from ..client import MODEL_DIR, Conversation, InProcessTarget, TargetError, Turn, model_locales
+from ..alexa_api import AlexaApi, valid_time_zone
+from ..client import MODEL_DIR, Conversation, InProcessTarget, TargetError, Turn, match_locale, model_locales
 from ..consent import AlexaSide
 from ..nlu import InteractionModel
 from ..ssml import pace, to_segments
 
-__all__ = ["DEFAULT_LOCALE", "MAX_UTTERANCE", "MODEL_DIR", "create_blueprint", "load_model", "page_view"]
+__all__ = ["DEFAULT_LOCALE", "MAX_UTTERANCE", "MODEL_DIR", "TIME_ZONES", "create_blueprint", "load_model",
+           "page_view", "written"]
 
 DEFAULT_LOCALE = "en-US"
+DEFAULT_TIME_ZONE = "UTC"
 MAX_UTTERANCE = 500
+# The time-zone choices the page lists (the browser's own zone is added first when missing):
+# a few for each market the skill serves.
+TIME_ZONES = ("UTC", "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
+              "America/Toronto", "America/Vancouver", "Europe/London", "Asia/Kolkata", "Australia/Perth",
+              "Australia/Adelaide", "Australia/Sydney")
 # The page loads only its own files and talks only to its own server.
 PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
                "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
@@ -44,11 +55,22 @@ def load_model(path: Path) -> InteractionModel:
     return InteractionModel.load(path)
 
 
+def written(text: str, locale: str) -> str:
+    """Speech as a screen shows it: the locale's emergency and crisis numbers in digits, its
+    emergency department as written ("call nine one one" -> "call 911", "A and E" -> "A&E")."""
+    info = CONTENT.locale(locale)
+    for said, shown in ((info.emergency_spoken, info.emergency_number), (info.crisis_spoken, info.crisis_number),
+                        (info.emergency_department, info.emergency_department_written)):
+        text = re.sub(rf"\b{re.escape(said)}\b", shown, text)
+    return text
+
+
 def page_view(turn: Turn, locale: str) -> dict[str, Any]:
     """How the page shows and speaks a reply.
 
-    ``text``: the words to read, as written (the emergency reply's number in
-    digits, as its card has it, where speech spells it out); ``urgent``: the
+    ``text``: the words to read, as written (the emergency reply as its card has
+    it; in every other reply, the safety net's and the crisis line's numbers in
+    digits, where speech spells them out: see ``written``); ``urgent``: the
     skill's emergency reply, which the page announces as an alert; ``pace``:
     percent of normal speed; ``speak``: browser utterances from the SSML
     (``ssml.to_segments``), so "say that slower" is slower in the page too.
@@ -56,7 +78,10 @@ def page_view(turn: Turn, locale: str) -> dict[str, Any]:
     alarms = [emergency(locale), emergency(locale, asked_to_call=True)]
     alarm = next((a for a in alarms if turn.speech and turn.speech == plain_text(a.speech)), None)
     urgent = alarm is not None
-    text = alarm.card.content if alarm and alarm.card else turn.speech
+    if alarm is not None and alarm.card:
+        text = alarm.card.content
+    else:
+        text = written(turn.speech, locale) if turn.speech else turn.speech
     speak = to_segments(turn.ssml) or ([{"text": turn.speech, "rate": 1.0, "pause_ms": 0}] if turn.speech else [])
     return {"text": text, "urgent": urgent, "pace": pace(turn.ssml) if turn.speech else None, "speak": speak}
 
@@ -69,7 +94,7 @@ class _Refused(Exception):
     """Input we answer with HTTP 400; the message never echoes what was sent."""
 
 
-def _turn_input(locales: tuple[str, ...]) -> tuple[str, str, Any]:
+def _turn_input(locales: tuple[str, ...]) -> tuple[str, str, str, Any]:
     if not request.is_json:
         raise _Refused("send a JSON object with content-type application/json")
     try:
@@ -84,9 +109,13 @@ def _turn_input(locales: tuple[str, ...]) -> tuple[str, str, Any]:
     if len(utterance) > MAX_UTTERANCE:
         raise _Refused(f"utterance is longer than {MAX_UTTERANCE} characters")
     locale = data.get("locale", DEFAULT_LOCALE)
-    if locale not in locales:
+    locale = match_locale(locale, locales) if isinstance(locale, str) else None   # any case, as the CLI
+    if locale is None:
         raise _Refused(f"unknown locale; use one of {', '.join(locales)}")
-    return utterance, locale, data.get("session")
+    zone = data.get("time_zone", DEFAULT_TIME_ZONE)
+    if not isinstance(zone, str) or not valid_time_zone(zone):
+        raise _Refused("unknown time_zone; use an IANA name such as America/Chicago")
+    return utterance, locale, zone, data.get("session")
 
 
 def create_blueprint(invoke: Callable[[dict[str, Any]], dict[str, Any]], *, skill_id: str | None = None,
@@ -106,16 +135,18 @@ def create_blueprint(invoke: Callable[[dict[str, Any]], dict[str, Any]], *, skil
     @blueprint.get("/")
     def page() -> Response:
         invocation = model(DEFAULT_LOCALE if DEFAULT_LOCALE in locales else locales[0]).invocation_name
+        disclaimers = {locale: CONTENT.written_disclaimer(locale) for locale in locales}
         html = render_template("simulator/index.html", locales=locales, default_locale=locales[0],
-                               invocation_name=invocation, max_utterance=MAX_UTTERANCE)
+                               invocation_name=invocation, max_utterance=MAX_UTTERANCE, time_zones=TIME_ZONES,
+                               disclaimer=disclaimers[locales[0]], disclaimers=json.dumps(disclaimers))
         return Response(html, mimetype="text/html", headers={"Content-Security-Policy": PAGE_POLICY})
 
     @blueprint.post("/simulator/turn")
     def turn() -> tuple[Response, int]:
         try:
-            utterance, locale, state = _turn_input(locales)
-            conversation = Conversation(model(locale), target, locale=locale, skill_id=skill_id,
-                                        alexa=AlexaSide(alexa_api, "ask", model(locale).invocation_name.title()))
+            utterance, locale, zone, state = _turn_input(locales)
+            alexa = AlexaSide(alexa_api, "ask", model(locale).invocation_name.title(), time_zone=zone)
+            conversation = Conversation(model(locale), target, locale=locale, skill_id=skill_id, alexa=alexa)
             try:
                 conversation.restore(state)
             except ValueError as exc:

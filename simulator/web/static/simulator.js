@@ -13,6 +13,9 @@
   const mic = $("mic");
   const speakBox = $("speak");
   const localeSelect = $("locale");
+  const zoneSelect = $("time-zone");
+  const disclaimer = $("disclaimer");
+  const disclaimers = JSON.parse(disclaimer.dataset.byLocale || "{}");
   const transcript = $("transcript");
   const status = $("status");
   const rawRequest = $("raw-request");
@@ -23,6 +26,7 @@
   let session = null;   // state from the last answer, sent back as-is
   let busy = false;
   let pace = 100;       // percent of normal speed of the last reply
+  let turnsInSession = 0;   // turns shown since the last divider
 
   // ---------------------------------------------------------------- helpers
   function element(tag, className, text) {
@@ -194,11 +198,31 @@
     append(item);
   }
 
+  function divider(label) {
+    turnsInSession = 0;
+    return element("li", "divider", label);
+  }
+
   function newSession(label) {
     stopSpeaking();
     // Same user and device, and the permissions they granted: only the session is new.
     if (session) session = { user_id: session.user_id, device_id: session.device_id, permissions: session.permissions };
-    append(element("li", "divider", label));
+    append(divider(label));
+  }
+
+  // The simulated device's time zone: the browser's own, unless the user picks another.
+  function chooseZone() {
+    let own = "";
+    try { own = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (error) { own = ""; }
+    if (own && ![...zoneSelect.options].some((option) => option.value === own)) {
+      zoneSelect.prepend(new Option(`${own} (this computer)`, own));
+    }
+    zoneSelect.value = own || "UTC";
+    if (!zoneSelect.value) zoneSelect.value = "UTC";
+  }
+
+  function showDisclaimer() {
+    if (disclaimers[localeSelect.value]) disclaimer.textContent = disclaimers[localeSelect.value];
   }
 
   // ---------------------------------------------------------------- turns
@@ -212,7 +236,7 @@
       const reply = await fetch(endpoint, {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ utterance, locale: localeSelect.value, session }),
+        body: JSON.stringify({ utterance, locale: localeSelect.value, time_zone: zoneSelect.value, session }),
       });
       const data = await reply.json().catch(() => ({ error: `HTTP ${reply.status}` }));
       if (!reply.ok) {
@@ -221,6 +245,10 @@
         return;
       }
       session = data.session;
+      // A session Alexa opened afresh (after "stop", or a one-shot question) gets its divider.
+      const opened = data.request && data.request.session && data.request.session.new;
+      if (opened && turnsInSession > 0) transcript.append(divider("New session"));
+      turnsInSession += 1;
       const revealTurn = showTurn(data);
       rawRequest.textContent = json(data.request);
       rawResponse.textContent = json(data.response);
@@ -269,8 +297,15 @@
 
   localeSelect.addEventListener("change", () => {
     newSession(`New session · ${localeSelect.value}`);
+    showDisclaimer();
     setStatus(`Locale is now ${localeSelect.value}; a new session starts.`);
   });
+
+  zoneSelect.addEventListener("change", () => {
+    setStatus(`The device's time zone is now ${zoneSelect.value}.`);
+  });
+
+  chooseZone();
 
   // ---------------------------------------------------------------- speech in
   const Recognition = window.SpeechRecognition || window.webkitSpeechRecognition;
