@@ -91,8 +91,8 @@ def test_sdk_refusal_is_400_and_anything_else_a_generic_500(caplog):
     bug = create_app(invoke=raising(KeyError(E.USER_ID))).test_client()
     reply = bug.post("/alexa", json=env)
     assert reply.status_code == 500 and reply.get_json() == {"error": "Internal Server Error"}
-    assert "envelope rejected by the SDK: SerializationException at test_webhook.py:" in caplog.text
-    assert "skill failed: KeyError at test_webhook.py:" in caplog.text
+    assert "envelope rejected by the SDK: SerializationException at tests/test_webhook.py:" in caplog.text
+    assert "skill failed: KeyError at tests/test_webhook.py:" in caplog.text
     assert E.USER_ID not in caplog.text and "Traceback" not in caplog.text
 
 
@@ -106,5 +106,5 @@ def test_an_escaped_exception_is_a_json_500_without_traceback(caplog):
     caplog.set_level(logging.INFO, logger="webhook.app")
     reply = app.test_client().get("/boom")
     assert reply.status_code == 500 and reply.get_json() == {"error": "Internal Server Error"}
-    assert "server error: ValueError at test_webhook.py:" in caplog.text
+    assert "server error: ValueError at tests/test_webhook.py:" in caplog.text
     assert E.USER_ID not in caplog.text and "Traceback" not in caplog.text
