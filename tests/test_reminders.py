@@ -358,6 +358,20 @@ def _short_hold(init):
     return wrapped
 
 
+def test_a_replayed_request_makes_no_second_reminder(send, api_factory):
+    """The same consent answer (same request id) sent again: one reminder, and "already set"."""
+    api = api_factory()
+    user = user_key(E.USER_ID)
+    # The request's own time (now) and the local API's clock (now): one clock.
+    env = E.point_at_api(E.envelope(E.connections_response("ACCEPTED")), api.endpoint,
+                         api.token(user, True), granted=True)
+    first = send(json.loads(json.dumps(env)))
+    again = send(json.loads(json.dumps(env)))
+    assert "9 in the morning" in speech(first)
+    assert speech(again) == CONTENT.prompts["reminder_already_set"]
+    assert len(api.take(user)) == 1
+
+
 def test_simulator_asked_twice_sets_one_reminder():
     turns = run_cli("--permissions", "granted", "remind me to call my doctor", "yes",
                     "remind me to call my doctor", "yes")
