@@ -157,7 +157,11 @@ def logged_method(method: str) -> str:
 def logged_path(path: str) -> str:
     """An unmatched path, percent-encoded and capped at LOGGED_PATH_CHARS."""
     encoded = quote(path[:LOGGED_PATH_CHARS], safe="/-._~", errors="replace")
-    return encoded if len(encoded) <= LOGGED_PATH_CHARS else encoded[:LOGGED_PATH_CHARS] + "..."
+    if len(path) <= LOGGED_PATH_CHARS and len(encoded) <= LOGGED_PATH_CHARS:
+        return encoded
+    cut = encoded[:LOGGED_PATH_CHARS]
+    escape = cut.rfind("%", len(cut) - 2)   # never end on half an escape
+    return (cut[:escape] if escape >= 0 else cut) + "..."
 
 
 class ConfigurationError(RuntimeError):
