@@ -4,6 +4,8 @@ Usage: ``python -I -S -B lambda_probe.py PACKAGE_DIR EVENTS_JSON``. With ``-I -S
 the interpreter sees only its standard library; this script adds PACKAGE_DIR
 (an unzipped ``lambda.zip``), as Lambda puts ``/var/task`` on the path, then
 imports ``lambda_handler`` and answers each event in EVENTS_JSON in turn.
+``PROBE_LOCAL_API`` (optional) names a simulator's Alexa API on loopback that
+the skill may call; production code calls only Amazon's hosts.
 
 It prints one JSON object: the responses (or the exception's class name), the
 timings, and what the process could see (``sys.path``, the file of every
@@ -55,6 +57,10 @@ def main() -> None:
 
     import lambda_handler
     imported = time.perf_counter()
+    import os
+    if os.environ.get("PROBE_LOCAL_API"):   # the caller's simulator API, as if it ran in this process
+        from skill import api_client
+        api_client.allow_local_api(os.environ["PROBE_LOCAL_API"])
     results, latencies = [], []
     for event in events:
         began = time.perf_counter()

@@ -34,6 +34,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from skill import api_client
+
 __all__ = ["AlexaApi", "REMINDERS_PATH", "TIMEOUT", "UNSUPPORTED", "check_reminder", "parse_status",
            "valid_time_zone", "user_key"]
 
@@ -145,17 +147,20 @@ class AlexaApi:
 
     # ------------------------------------------------------------ life cycle
     def start(self) -> "AlexaApi":
+        """Serve, and let this process's skill call this server (``skill.api_client.allow_local_api``)."""
         if self._server is None:
             self._stopping.clear()
             self._server = _Server(("127.0.0.1", 0), _handler_class(self))
             # A short poll: stop() (and so every CLI run's exit) waits at most this long, not 0.5 s.
             threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                              name="alexa-api", daemon=True).start()
+            api_client.allow_local_api(self.endpoint)
         return self
 
     def stop(self) -> None:
         if self._server is not None:
             self._stopping.set()
+            api_client.forget_local_api(self.endpoint)
             self._server.shutdown()
             self._server.server_close()
             self._server = None

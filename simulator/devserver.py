@@ -3,6 +3,17 @@
 The simulator wraps the host, never the reverse: ``webhook.app`` builds the
 same app production runs (without signature checks), and this module mounts
 the page at ``GET /`` on top of it.
+
+Nothing here is verified, so it must answer only its own page and local
+tools, never a web page the developer happens to have open. A page elsewhere
+can make the browser send a "simple" cross-origin POST (text/plain, no
+preflight), or rebind a DNS name of its own to 127.0.0.1. So every request
+must name this server in ``Host`` (127.0.0.1, localhost or [::1] with its
+port), must not carry a foreign ``Origin``, and a POST must be
+``Content-Type: application/json`` (which a browser sends cross-origin only
+after a preflight this server never grants). And the skill in this process
+calls Alexa's API only on loopback HTTP, where simulators serve their
+stand-in (``skill.api_client.local_apis_only``).
 """
 from __future__ import annotations
 
@@ -14,8 +25,12 @@ import socket
 import sys
 from typing import Any, Callable, TextIO
 
-from flask import Flask
+from collections.abc import Collection
+
+from flask import Flask, Response, g, jsonify, request
 from werkzeug.serving import BaseWSGIServer, make_server
+
+from skill import api_client
 
 from skill.appid import parse_skill_ids
 from skill.skill import invoke as invoke_skill
@@ -24,12 +39,52 @@ from webhook.app import DEVELOPMENT, configure_logging, create_app
 from .web import create_blueprint
 
 
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
+def local_hosts(host: str, port: int) -> frozenset[str]:
+    """The ``Host`` values that name a server bound to ``host``:``port`` (lower case)."""
+    names = {*LOOPBACK_NAMES, f"[{host}]" if ":" in host else host}
+    hosts = {f"{name}:{port}".lower() for name in names}
+    return frozenset(hosts | ({name.lower() for name in names} if port == 80 else set()))
+
+
 def create_dev_app(skill_ids: str | None = None,
-                   invoke: Callable[[dict[str, Any]], dict[str, Any]] = invoke_skill) -> Flask:
-    """The development webhook with the browser simulator mounted."""
+                   invoke: Callable[[dict[str, Any]], dict[str, Any]] = invoke_skill, *,
+                   hosts: Collection[str] | None = None) -> Flask:
+    """The development webhook with the browser simulator mounted.
+
+    ``hosts``: the ``Host`` values to answer (``local_hosts``); ``None`` skips
+    that one check (the Flask test client names no real host). The Origin and
+    Content-Type checks always apply.
+    """
     app = create_app(mode=DEVELOPMENT, skill_ids=skill_ids, invoke=invoke)
     app.register_blueprint(create_blueprint(invoke, skill_id=min(parse_skill_ids(skill_ids), default=None)))
+    allowed = None if hosts is None else frozenset(h.lower() for h in hosts)
+
+    @app.before_request
+    def only_local_callers() -> tuple[Response, int] | None:
+        refusal = local_refusal(request.host, request.headers.get("Origin"), request.method,
+                                request.mimetype, allowed)
+        if refusal is None:
+            return None
+        status, reason, outcome = refusal
+        g.outcome = outcome
+        return jsonify(error=reason), status
+
     return app
+
+
+def local_refusal(host: str, origin: str | None, method: str, mimetype: str,
+                  hosts: frozenset[str] | None) -> tuple[int, str, str] | None:
+    """(status, answer, log outcome) for a request the dev server must not serve, else None."""
+    if hosts is not None and host.lower() not in hosts:
+        return 400, "unknown Host: open this server as http://127.0.0.1:PORT", "foreign_host"
+    if origin is not None and origin.lower() != f"http://{host}".lower():
+        return 403, "requests from other sites are refused", "foreign_origin"
+    if method == "POST" and mimetype != "application/json":
+        return 400, "send a JSON object with content-type application/json", "not_json"
+    return None
 
 
 def banner(base: str) -> str:
@@ -86,7 +141,9 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     configure_logging()
     # The app logs one line per request (webhook.app); werkzeug would log each a second time.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server.app = create_dev_app(os.environ.get("SKILL_ID"))
+    api_client.local_apis_only()   # this process's skill: Alexa's API on loopback only
+    port = server.socket.getsockname()[1]
+    server.app = create_dev_app(os.environ.get("SKILL_ID"), hosts=local_hosts(args.host, port))
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -7,14 +7,20 @@ imports ``requests`` only on its first call: that import costs about 0.1 s,
 and the many requests that never reach an Alexa API should not pay it on a
 cold start (measure: ``python3.12 -X importtime -c "import lambda_handler"``).
 
-Alexa's ``apiEndpoint`` is always HTTPS. Plain HTTP is accepted only for a
-loopback host, where the local simulator serves its stand-in for Alexa's API
-(``simulator/alexa_api.py``); no other address is ever called over HTTP.
+Which endpoints it calls (``allowed_url``) does not rest on the request's
+signature alone: ``apiEndpoint`` must be one of Amazon's documented API hosts
+over HTTPS, or the local stand-in for Alexa's API that a simulator runs in this
+same process (``simulator/alexa_api.py`` registers it with
+``allow_local_api``). The development server's process instead calls only
+plain HTTP on loopback, where simulators serve that stand-in
+(``local_apis_only``): its requests are unsigned and carry no real token, so
+nothing of theirs should reach Amazon, or anything else.
 """
 from __future__ import annotations
 
 import ipaddress
 import json
+import threading
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,19 +41,64 @@ class ApiCallFailed(Exception):
         self.kind = kind
 
 
-def allowed_url(url: str) -> bool:
-    """HTTPS anywhere (as Alexa's endpoints are), HTTP only on loopback."""
-    parts = urlsplit(url)
-    if parts.scheme == "https":
-        return bool(parts.hostname)
-    if parts.scheme != "http" or not parts.hostname:
-        return False
-    if parts.hostname == "localhost":
+# The hosts Amazon's Reminders API reference lists for context.System.apiEndpoint
+# (North America, Europe, Far East; developer.amazon.com/docs/smapi/alexa-reminders-api-reference.html).
+ALEXA_API_HOSTS = frozenset({"api.amazonalexa.com", "api.eu.amazonalexa.com", "api.fe.amazonalexa.com"})
+
+_local_apis: set[tuple[str, int]] = set()   # (host, port) of simulator APIs running in this process
+_local_lock = threading.Lock()
+_loopback_only = False
+
+
+def _origin(endpoint: str) -> tuple[str, int]:
+    parts = urlsplit(endpoint)
+    if parts.scheme != "http" or not parts.hostname or parts.port is None:
+        raise ValueError("a local Alexa API is http://HOST:PORT")
+    return parts.hostname, parts.port
+
+
+def allow_local_api(endpoint: str) -> None:
+    """Let this process's skill call the local Alexa API at ``endpoint`` (``http://127.0.0.1:PORT``)."""
+    with _local_lock:
+        _local_apis.add(_origin(endpoint))
+
+
+def forget_local_api(endpoint: str) -> None:
+    """The local API at ``endpoint`` has stopped."""
+    with _local_lock:
+        _local_apis.discard(_origin(endpoint))
+
+
+def local_apis_only() -> None:
+    """For the development server's process: plain HTTP on loopback only, never Amazon or elsewhere."""
+    global _loopback_only
+    _loopback_only = True
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(parts.hostname).is_loopback
+        return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def allowed_url(url: str) -> bool:
+    """Whether the skill may call ``url`` with the request's bearer token (see the module)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        return False
+    host = parts.hostname
+    if not host or parts.username is not None or parts.password is not None:
+        return False
+    if _loopback_only:
+        return parts.scheme == "http" and _is_loopback(host)
+    if parts.scheme == "https":
+        return host in ALEXA_API_HOSTS and port in (None, 443)
+    return parts.scheme == "http" and port is not None and (host, port) in _local_apis
 
 
 def _headers(pairs: list[tuple[str, str]] | None) -> dict[str, str]:

@@ -8,7 +8,6 @@ calls ``can_handle``/``handle`` by keyword, so the parameter is always
 from __future__ import annotations
 
 import logging
-import traceback
 from typing import Any, ClassVar
 
 from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
@@ -21,6 +20,7 @@ from ask_sdk_model.ui import SimpleCard
 
 from . import reminders, replies
 from .content import CONTENT, Term
+from .logs import where
 from .replies import Reply
 from .speech import RATES, at_rate, clamp_rate, plain_text
 
@@ -576,9 +576,7 @@ class CatchAllExceptionHandler(AbstractExceptionHandler):
         return True
 
     def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
-        where = traceback.extract_tb(exception.__traceback__)[-1:] if exception.__traceback__ else []
-        location = f"{where[0].filename}:{where[0].lineno}" if where else "?"
-        log.error("skill error type=%s at=%s", type(exception).__name__, location)
+        log.error("skill error type=%s at=%s", type(exception).__name__, where(exception))
         # Built directly, not via render(): the session state may be what broke.
         return (handler_input.response_builder.speak(replies.prompt("error"))
                 .ask(replies.prompt("error_reprompt")).response)

@@ -16,8 +16,10 @@ saying ``prompts.reminder_text``. The flow, spread over turns by the handlers:
    ask by voice, gets the Alexa app consent card; NOT_ANSWERED leaves it be.
 
 Every failure of the Reminders API gets a calm answer that still says to call
-the doctor, and the session goes on. Logs carry the outcome type, never a
-token, id or time zone.
+the doctor, and the session goes on. A request id that already made (or
+tried to make) a reminder is answered "already set": a replayed request
+makes none (``skill.replays``). Logs carry the outcome type, never a token,
+id or time zone.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
+from . import replays
 from .content import CONTENT, Content
 from .replies import Reply, prompt, question
 
@@ -189,6 +192,8 @@ def create(handler_input: Any) -> Result:
     factory = handler_input.service_client_factory
     if factory is None or not device_id or not getattr(system, "api_access_token", None):
         return _logged(Result(UNSUPPORTED))
+    if not replays.first_time(getattr(envelope.request, "request_id", None)):
+        return _logged(Result(ALREADY_SET))   # a replay of a request that already acted
     now = request_now(envelope.request)
     try:
         zone = factory.get_ups_service().get_system_time_zone(device_id)

@@ -364,7 +364,7 @@ def test_the_package_reaches_alexas_api_over_http(task_dir):
     with AlexaApi(time_zone="America/Chicago") as api:
         event = E.envelope(E.intent("AMAZON.YesIntent"), attributes={"offer": "reminder"}, new=False)
         E.point_at_api(event, api.endpoint, api.token(key, True), granted=True)
-        run = check_lambda.probe(task_dir, [event])
+        run = check_lambda.probe(task_dir, [event], env={"PROBE_LOCAL_API": api.endpoint})
         created = api.take(key)
         calls = [kind for _, kind, _ in api.calls]
     (result,) = run.report["results"]

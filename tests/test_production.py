@@ -155,3 +155,41 @@ def test_signed_body_is_checked_byte_for_byte(client):
     body = json.dumps(envelope, indent=1).encode()  # same JSON, different bytes
     headers = signed_headers(envelope_body(envelope))
     assert refused(client, body, headers) == "verification failed: signature mismatch"
+
+
+# --- replays: the memory of request ids already acted on --------------------------
+
+def test_memory_ledger_says_first_once_per_key_until_it_forgets():
+    from skill.replays import MemoryLedger
+    now = [0.0]
+    ledger = MemoryLedger(keep=300, max_keys=3, clock=lambda: now[0])
+    assert [ledger.first(k) for k in ("a", "a", "b", "a")] == [True, False, True, False]
+    now[0] = 301
+    assert ledger.first("a") is True
+    for key in "cdef":   # past max_keys the oldest go first
+        ledger.first(key)
+    assert ledger.first("a") is True
+
+
+def test_file_ledgers_on_one_directory_agree_like_two_workers(tmp_path):
+    import os
+
+    from webhook.replays import FileLedger
+    one, two = FileLedger(tmp_path), FileLedger(tmp_path)
+    assert one.first("amzn1.echo-api.request.1") is True
+    assert two.first("amzn1.echo-api.request.1") is False
+    assert two.first("amzn1.echo-api.request.2") is True
+    assert len(list(tmp_path.iterdir())) == 2
+    assert not any("request" in p.name for p in tmp_path.iterdir())   # names are hashes, not ids
+    old = next(tmp_path.iterdir())
+    os.utime(old, (0, 0))   # a mark older than KEEP_SECONDS
+    one.sweep()
+    assert old not in list(tmp_path.iterdir()) and len(list(tmp_path.iterdir())) == 1
+
+
+def test_a_missing_ledger_directory_acts_rather_than_refuses(tmp_path, caplog):
+    from webhook.replays import FileLedger
+    caplog.set_level("WARNING", logger="webhook.replays")
+    ledger = FileLedger(tmp_path / "gone")
+    assert ledger.first("r") is True and ledger.first("r") is True
+    assert "replay ledger unavailable" in caplog.text

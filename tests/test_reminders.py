@@ -374,6 +374,20 @@ def _short_hold(init):
     return wrapped
 
 
+def test_a_replayed_request_makes_no_second_reminder(send, api_factory):
+    """The same consent answer (same request id) sent again: one reminder, and "already set"."""
+    api = api_factory()
+    user = user_key(E.USER_ID)
+    # The request's own time (now) and the local API's clock (now): one clock.
+    env = E.point_at_api(E.envelope(E.connections_response("ACCEPTED")), api.endpoint,
+                         api.token(user, True), granted=True)
+    first = send(json.loads(json.dumps(env)))
+    again = send(json.loads(json.dumps(env)))
+    assert "9 in the morning" in speech(first)
+    assert speech(again) == CONTENT.prompts["reminder_already_set"]
+    assert len(api.take(user)) == 1
+
+
 def test_simulator_asked_twice_sets_one_reminder():
     turns = run_cli("--permissions", "granted", "remind me to call my doctor", "yes",
                     "remind me to call my doctor", "yes")
@@ -503,16 +517,36 @@ def test_local_api_refuses_a_bad_body_over_http(api_factory):
 @pytest.mark.parametrize(("url", "allowed"), [
     ("https://api.amazonalexa.com/v1/alerts/reminders", True),
     ("https://api.eu.amazonalexa.com/v1/alerts/reminders", True),
-    ("http://127.0.0.1:8080/v1/alerts/reminders", True),
-    ("http://[::1]:8080/v1/alerts/reminders", True),
-    ("http://localhost:8080/x", True),
+    ("https://api.fe.amazonalexa.com:443/v2/devices/d/settings/System.timeZone", True),
+    ("https://API.AmazonAlexa.com/v1/alerts/reminders", True),
+    ("https://evil.example/v1/alerts/reminders", False),             # any other host, even over HTTPS
+    ("https://api.amazonalexa.com.evil.example/v1/alerts/reminders", False),
+    ("https://api.amazonalexa.com:8443/v1/alerts/reminders", False),
+    ("https://user@api.amazonalexa.com/v1/alerts/reminders", False),
+    ("https://10.0.0.1/v1/alerts/reminders", False),                 # private
+    ("https://169.254.169.254/latest/meta-data/", False),            # link-local (cloud metadata)
+    ("https://127.0.0.1/v1/alerts/reminders", False),
+    ("http://127.0.0.1:8080/v1/alerts/reminders", False),            # loopback, but no simulator API there
+    ("http://localhost:8080/x", False),
     ("http://api.amazonalexa.com/v1/alerts/reminders", False),
     ("http://10.0.0.1/v1/alerts/reminders", False),
     ("ftp://127.0.0.1/x", False),
     ("https:///x", False),
+    ("https://api.amazonalexa.com:99999/x", False),
 ])
-def test_api_client_speaks_https_or_loopback_http_only(url, allowed):
+def test_api_client_speaks_only_to_amazon_or_a_local_simulator_api(url, allowed):
     assert api_client.allowed_url(url) is allowed
+
+
+def test_a_local_simulator_api_is_callable_only_while_it_runs():
+    api = AlexaApi().start()
+    url = f"{api.endpoint}/v1/alerts/reminders"
+    try:
+        assert api_client.allowed_url(url)
+        assert not api_client.allowed_url(url.replace("http://", "https://"))
+    finally:
+        api.stop()
+    assert not api_client.allowed_url(url)
 
 
 def test_api_client_refuses_without_sending():
@@ -524,11 +558,28 @@ def test_api_client_refuses_without_sending():
 
 
 def test_closed_loopback_port_is_a_failure_not_a_crash(send):
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    api_client.allow_local_api(endpoint)     # a simulator API that has died
+    try:
+        dialog = E.Dialog(send, prepare=lambda env: E.point_at_api(env, endpoint, "t", granted=True))
+        dialog.intent("RemindMeIntent")
+        reply = dialog.intent("AMAZON.YesIntent")
+    finally:
+        api_client.forget_local_api(endpoint)
+    assert speech(reply) == CONTENT.prompts["reminder_failed"]
+
+
+def test_an_endpoint_that_is_not_alexas_is_never_called(send, api_factory):
+    """Even a real HTTP server on loopback: not a simulator API registered in this process, not called."""
+    canary = api_factory()
+    endpoint = canary.endpoint
+    api_client.forget_local_api(endpoint)    # running, but not this process's simulator API
     dialog = E.Dialog(send, prepare=lambda env: E.point_at_api(
-        env, f"http://127.0.0.1:{free_port()}", "t", granted=True))
+        env, endpoint, canary.token(user_key(E.USER_ID), True), granted=True))
     dialog.intent("RemindMeIntent")
     reply = dialog.intent("AMAZON.YesIntent")
-    assert speech(reply) == CONTENT.prompts["reminder_failed"]
+    assert canary.calls == []
+    assert speech(reply) == CONTENT.prompts["reminder_unsupported"]
 
 
 def test_tomorrow_is_the_devices_tomorrow():

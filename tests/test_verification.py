@@ -25,6 +25,7 @@ from webhook.verification import (
     Verifier,
     check_cert_url,
     check_timestamp,
+    client_key,
 )
 from skill.appid import WrongApplication, check_application_id, parse_skill_ids
 from testkit.alexa_certs import (
@@ -94,9 +95,9 @@ def good_request(clock: FakeClock, **envelope_options: Any) -> tuple[dict[str, s
     return headers, body, envelope
 
 
-def refused(verifier: Verifier, headers: Any, body: Any, envelope: Any) -> str:
+def refused(verifier: Verifier, headers: Any, body: Any, envelope: Any, client: str | None = None) -> str:
     with pytest.raises(VerificationError) as info:
-        verifier.verify(headers, body, envelope)
+        verifier.verify(headers, body, envelope, client)
     return info.value.reason
 
 
@@ -1079,3 +1080,80 @@ def test_cached_chain_keeps_serving_while_another_fetch_hangs(
     assert thread.is_alive()  # the warm requests really overlapped the fetch
     thread.join(3)
     assert outcome == ["cert fetch failed: timeout"]
+
+
+# --- issue 23, N1: no lock-out through the fetch budget ------------------------------
+
+
+def test_each_client_spends_only_its_own_fetch_budget(clock: FakeClock) -> None:
+    verifier, fetcher = make_verifier(clock, b"junk", max_fetches=30, max_fetches_per_client=3)
+    reasons = [refused(verifier, *random_url_request(clock), client="192.0.2.7") for _ in range(10)]
+    assert reasons == ["bad cert pem"] * 3 + ["cert fetch refused: rate limited"] * 7
+    fetcher.result = default_pki().pem
+    verifier.verify(*good_request(clock), client="198.51.100.1")   # someone else: fetched and answered
+    assert len(fetcher.calls) == 4
+    clock.advance(60)   # the window has passed: the first client may fetch again
+    assert refused(verifier, *random_url_request(clock), client="192.0.2.7") == "signature mismatch"
+
+
+def test_an_ipv6_client_is_one_client_per_64(clock: FakeClock) -> None:
+    verifier, fetcher = make_verifier(clock, b"junk", max_fetches_per_client=2)
+    for host in range(1, 6):
+        refused(verifier, *random_url_request(clock), client=f"2001:db8:1:2::{host:x}")
+    assert len(fetcher.calls) == 2
+
+
+def test_many_clients_still_meet_the_overall_cap(clock: FakeClock) -> None:
+    verifier, fetcher = make_verifier(clock, b"junk", max_fetches=5, max_fetches_per_client=3)
+    for client in range(4):
+        for _ in range(3):
+            refused(verifier, *random_url_request(clock), client=f"192.0.2.{client}")
+    assert len(fetcher.calls) == 5
+
+
+def test_a_url_that_validated_before_may_always_be_fetched_again(clock: FakeClock) -> None:
+    """After eviction (or expiry) a known-good URL is fetched whatever the budgets say."""
+    verifier, fetcher = make_verifier(clock, cache_size=1, max_fetches=4, max_fetches_per_client=4)
+    first, second = CERT_URL, CANONICAL_URL
+    for url in (first, second):   # the second evicts the first from the one-entry cache
+        envelope = make_envelope(clock())
+        verifier.verify(*signed_request(envelope, cert_url=url), envelope, client="198.51.100.1")
+    fetcher.result = b"junk"
+    for _ in range(2):
+        refused(verifier, *random_url_request(clock), client="198.51.100.1")   # both budgets spent
+    assert refused(verifier, *random_url_request(clock), client="192.0.2.9") == "cert fetch refused: rate limited"
+    fetcher.result = default_pki().pem
+    envelope = make_envelope(clock())
+    verifier.verify(*signed_request(envelope, cert_url=first), envelope, client="192.0.2.9")
+    assert fetcher.calls[-1] == first and len(fetcher.calls) == 5
+
+
+def test_warm_up_fills_the_cache_without_spending_the_budget(clock: FakeClock) -> None:
+    verifier, fetcher = make_verifier(clock, max_fetches=1, max_fetches_per_client=1)
+    assert verifier.warm([CERT_URL, "https://evil.example/echo.api/x.pem"]) == 1
+    refused(verifier, *random_url_request(clock))   # spends the only fetch left
+    verifier.verify(*good_request(clock))            # warm: no fetch needed
+    assert fetcher.calls == [CERT_URL, fetcher.calls[1]] and len(fetcher.calls) == 2
+
+
+def test_a_failed_warm_up_is_logged_and_left_to_the_first_request(clock: FakeClock, caplog: Any) -> None:
+    verifier, fetcher = make_verifier(clock, make_pki("Rogue").pem)
+    caplog.set_level("WARNING", logger="webhook.verification")
+    assert verifier.warm([CERT_URL]) == 0
+    assert "alexa cert warm-up failed: cert chain untrusted" in caplog.text
+    fetcher.result = default_pki().pem
+    clock.advance(31)   # the failure's back-off, as after any refused chain
+    verifier.verify(*good_request(clock))
+    assert len(fetcher.calls) == 2
+
+
+@pytest.mark.parametrize(("address", "key"), [
+    ("192.0.2.7", "192.0.2.7"),
+    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+    ("::ffff:192.0.2.7", "192.0.2.7"),
+    ("", "-"),
+    (None, "-"),
+    ("not an address\n", "-"),
+])
+def test_client_key(address: str | None, key: str) -> None:
+    assert client_key(address) == key

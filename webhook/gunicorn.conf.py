@@ -2,9 +2,12 @@
 
 Every setting comes from the environment so one file serves a laptop, a VM and
 a container: HOST, PORT, WEB_CONCURRENCY (worker processes), WORKER_CONNECTIONS
-(open connections per worker).
+(open connections per worker). The app's own settings (SKILL_ID and others)
+are in webhook/app.py and docs/serving.md.
 """
 import os
+import shutil
+import tempfile
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -17,6 +20,18 @@ worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "1000"))
 # Idle kept-alive connections close after this; a started request head has
 # the worker's own deadline (the same 5 s).
 keepalive = 5
+# A request head is held in memory, about twice its size, until it is complete
+# or its 5 s are up; gunicorn's defaults (100 fields of 8190 bytes) let one
+# connection pin about 1.6 MB. Alexa sends about ten headers (Host,
+# Content-Type, Content-Length, Accept, Accept-Charset, User-Agent, Signature,
+# Signature-256, SignatureCertChainUrl, Connection) and a proxy in front adds a
+# few (X-Forwarded-*, a trace id): 32 fields is three times that. The longest
+# line Alexa sends is Signature-256, 1,383 bytes with its name for the largest
+# key the verifier accepts (8192-bit), and the verifier takes certificate URLs
+# up to 2,048 characters: 4,096 bytes a field covers both. A head is now at most
+# 4 KiB (request line) + 32 x 4 KiB, about 136 KB; more is answered 431 or 400.
+limit_request_fields = 32
+limit_request_field_size = 4096
 # The worker heartbeat, not a request deadline: the master restarts a worker
 # that has not checked in for this long (stuck in a loop, say). Requests are
 # bounded elsewhere: arriving, by the worker's deadlines; answering, by the
@@ -35,3 +50,20 @@ errorlog = "-"
 # No runtime control socket: nothing here uses it, and several servers on one
 # machine (tests, benchmarks) would fight over its fixed path.
 control_socket_disable = True
+
+# The workers share one directory of request ids already acted on
+# (webhook/replays.py), so a replayed request that lands on another worker
+# still finds the first one's mark. Made here, in the master, before the
+# workers fork and inherit REPLAY_LEDGER_DIR; removed when the master exits.
+_made_ledger_dir = []
+
+
+def on_starting(server):
+    if not os.environ.get("REPLAY_LEDGER_DIR"):
+        os.environ["REPLAY_LEDGER_DIR"] = tempfile.mkdtemp(prefix="webhook-replays-")
+        _made_ledger_dir.append(os.environ["REPLAY_LEDGER_DIR"])
+
+
+def on_exit(server):
+    for directory in _made_ledger_dir:
+        shutil.rmtree(directory, ignore_errors=True)

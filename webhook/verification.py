@@ -15,9 +15,15 @@ A skill hosted as a web service must reject anything Alexa did not sign:
 user data, so callers can log it and answer HTTP 400.
 
 Everything that needs no network comes before the certificate fetch (the URL's
-form, the signature's form, the timestamp, the skill id), and fetches are
-capped per time window across all URLs: an unsigned request can cause at most
-a bounded number of outbound requests.
+form, the signature's form, the timestamp, the skill id), so only a request
+with a well-formed signature and a fresh timestamp can cause a fetch. Fetches
+of a URL never validated are budgeted per client (``max_fetches_per_client``)
+and in total (``max_fetches``) per window: an unsigned request can cause at
+most a bounded number of outbound requests, and one client spending its budget
+does not spend anyone else's. A URL whose chain validated before may always be
+fetched again (its failures still back off), and ``Verifier.warm`` can fill
+the cache at boot, so a restart or an attack on the budget never locks Alexa
+out of a URL it already uses.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import ipaddress
 import logging
 import posixpath
 import re
@@ -53,6 +60,8 @@ __all__ = [
     "VerificationError",
     "Verifier",
     "HttpFetcher",
+    "KNOWN_CERT_URL",
+    "client_key",
     "check_cert_url",
     "check_timestamp",
     "check_signature",
@@ -74,6 +83,10 @@ FETCH_TIMEOUT = 2.0
 SIGNATURE_BYTES = range(128, 1025)
 MAX_CHAIN_BYTES = 32 * 1024
 MAX_CHAIN_CERTS = 8
+# The form of URL Amazon's documentation shows; ``Verifier.warm`` fetches it at
+# boot when asked. Amazon may move to another name under /echo.api/: the log
+# names every URL whose chain is cached, so the live one can be configured.
+KNOWN_CERT_URL = "https://s3.amazonaws.com/echo.api/echo-api-cert.pem"
 
 Clock = Callable[[], datetime]
 Fetcher = Callable[[str], bytes]
@@ -342,6 +355,24 @@ class HttpFetcher:
 # --- the verifier ------------------------------------------------------------
 
 
+def client_key(address: str | None) -> str:
+    """Whose fetch budget a request spends: its peer address, an IPv6 one by /64.
+
+    One IPv6 host commonly holds a whole /64, so keying on full addresses would
+    give it billions of budgets. Anything that is not an address (a Unix
+    socket, a missing value) shares one key.
+    """
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return "-"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
 _PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
 
 
@@ -390,9 +421,12 @@ class Verifier:
     seconds and fails fast with the same reason; after a transient failure
     (timeout, connection, 5xx) only for ``transient_backoff`` seconds, so one
     network hiccup does not refuse Alexa for long. Concurrent cold requests for
-    one URL share a single fetch, and at most ``max_fetches`` fetches start per
-    ``fetch_window`` seconds, whatever the URLs. ``clock``, ``fetcher`` and
-    ``trust_roots`` (default: certifi's bundle) are injectable.
+    one URL share a single fetch. A URL whose chain never validated is fetched
+    only within two budgets per ``fetch_window`` seconds: ``max_fetches_per_client``
+    for the requesting client (``client_key``; ``client_budgets`` clients are
+    tracked) and ``max_fetches`` in all. A URL that validated before (the last
+    ``cache_size`` * 4 such URLs) may always be fetched again. ``clock``,
+    ``fetcher`` and ``trust_roots`` (default: certifi's bundle) are injectable.
     """
 
     def __init__(
@@ -406,7 +440,9 @@ class Verifier:
         failure_backoff: float = 30.0,
         transient_backoff: float = 2.0,
         failure_cache_size: int = 64,
-        max_fetches: int = 10,
+        max_fetches: int = 30,
+        max_fetches_per_client: int = 3,
+        client_budgets: int = 4096,
         fetch_window: float = 60.0,
     ) -> None:
         if isinstance(skill_ids, str):
@@ -414,8 +450,8 @@ class Verifier:
         self.skill_ids = frozenset(skill_ids)
         if not self.skill_ids:
             raise ValueError("no skill ids configured")
-        if cache_size < 1 or failure_cache_size < 1 or max_fetches < 1:
-            raise ValueError("cache sizes and the fetch cap must be positive")
+        if min(cache_size, failure_cache_size, max_fetches, max_fetches_per_client, client_budgets) < 1:
+            raise ValueError("cache sizes and the fetch caps must be positive")
         if min(failure_backoff, transient_backoff, fetch_window) < 0:
             raise ValueError("back-offs and the fetch window must be non-negative")
         roots = list(trust_roots) if trust_roots is not None else list(_certifi_roots())
@@ -427,17 +463,25 @@ class Verifier:
         self._backoff = timedelta(seconds=failure_backoff)
         self._transient_backoff = timedelta(seconds=transient_backoff)
         self._max_fetches = max_fetches
+        self._max_client_fetches = max_fetches_per_client
+        self._client_budgets = client_budgets
         self._fetch_window = timedelta(seconds=fetch_window)
         self._fetches: deque[datetime] = deque()  # start times within the window
+        self._client_fetches: OrderedDict[str, deque[datetime]] = OrderedDict()
+        self._validated: OrderedDict[str, None] = OrderedDict()  # URLs whose chain was good once
         self._lock = threading.Lock()
         self._chains: OrderedDict[str, TrustedChain] = OrderedDict()
         self._failures: OrderedDict[str, _Failure] = OrderedDict()
         self._inflight: dict[str, threading.Lock] = {}
 
-    def verify(self, headers: Mapping[str, str], body: bytes, envelope: Mapping[str, Any]) -> None:
-        """Return if the request is provably from Alexa for our skill, else raise."""
+    def verify(self, headers: Mapping[str, str], body: bytes, envelope: Mapping[str, Any],
+               client: str | None = None) -> None:
+        """Return if the request is provably from Alexa for our skill, else raise.
+
+        ``client`` is the peer's address: whose budget a certificate fetch spends.
+        """
         try:
-            self._verify(headers, body, envelope)
+            self._verify(headers, body, envelope, client)
         except VerificationError as exc:
             log.debug("alexa request refused: %s", exc.reason)
             raise
@@ -445,7 +489,8 @@ class Verifier:
             log.warning("alexa request refused: unexpected %s", type(exc).__name__)
             raise VerificationError("malformed request") from None
 
-    def _verify(self, headers: Mapping[str, str], body: bytes, envelope: Mapping[str, Any]) -> None:
+    def _verify(self, headers: Mapping[str, str], body: bytes, envelope: Mapping[str, Any],
+                client: str | None) -> None:
         now = self._now()
         cert_url = _header(headers, "SignatureCertChainUrl")
         if cert_url is None:
@@ -465,13 +510,30 @@ class Verifier:
             check_application_id(envelope, self.skill_ids)
         except WrongApplication as exc:
             raise VerificationError(str(exc)) from None
-        check_signature(self._trusted(url, now).public_key, signature, bytes(body))
+        check_signature(self._trusted(url, now, client).public_key, signature, bytes(body))
 
     def _now(self) -> datetime:
         now = self._clock()
         return now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)
 
-    def _trusted(self, url: str, now: datetime) -> TrustedChain:
+    def warm(self, urls: Collection[str]) -> int:
+        """Fetch and validate ``urls`` before any request needs them (at boot); how many are now cached.
+
+        No budget is spent and nothing raises: a URL that fails is logged and
+        left to the first request that names it.
+        """
+        cached = 0
+        for raw in urls:
+            try:
+                url = check_cert_url(raw)
+                self._trusted(url, self._now(), None, budgeted=False)
+            except VerificationError as exc:
+                log.warning("alexa cert warm-up failed: %s", exc.reason)
+            else:
+                cached += 1
+        return cached
+
+    def _trusted(self, url: str, now: datetime, client: str | None, *, budgeted: bool = True) -> TrustedChain:
         with self._lock:
             chain = self._cached(url, now)
             if chain is not None:
@@ -483,8 +545,10 @@ class Verifier:
                     chain = self._cached(url, now)
                 if chain is not None:
                     return chain
-                with self._lock:
-                    self._take_fetch(now)
+                if budgeted:
+                    with self._lock:
+                        if url not in self._validated:
+                            self._take_fetch(now, client)
                 try:
                     chain = self._load(url, now)
                 except VerificationError as exc:
@@ -494,6 +558,7 @@ class Verifier:
                     raise
                 with self._lock:
                     self._remember(url, chain)
+                log.info("alexa cert chain cached: %s until %s", url, chain.expires.isoformat())
                 return chain
         finally:
             with self._lock:
@@ -536,18 +601,36 @@ class Verifier:
         self._chains.move_to_end(url)
         while len(self._chains) > self._cache_size:
             self._chains.popitem(last=False)
+        self._validated[url] = None
+        self._validated.move_to_end(url)
+        while len(self._validated) > 4 * self._cache_size:
+            self._validated.popitem(last=False)
 
-    def _take_fetch(self, now: datetime) -> None:
-        """Count one fetch against the window, or refuse it; hold the lock.
+    def _take_fetch(self, now: datetime, client: str | None) -> None:
+        """Count one fetch against the client's budget and the total, or refuse it; hold the lock.
 
         Not remembered as the URL's failure: the cap says nothing about the URL.
         """
-        while self._fetches and now - self._fetches[0] >= self._fetch_window:
-            self._fetches.popleft()
+        window = self._fetch_window
+        _expire(self._fetches, now, window)
+        key = client_key(client)
+        mine = self._client_fetches.get(key)
+        if mine is not None:
+            _expire(mine, now, window)
+            self._client_fetches.move_to_end(key)
+        if mine is not None and len(mine) >= self._max_client_fetches:
+            log.warning("alexa cert fetch refused: client over its %d fetches in %.0f s",
+                        self._max_client_fetches, window.total_seconds())
+            raise VerificationError("cert fetch refused: rate limited", transient=True)
         if len(self._fetches) >= self._max_fetches:
             log.warning("alexa cert fetch refused: %d fetches in the last %.0f s",
-                        len(self._fetches), self._fetch_window.total_seconds())
+                        len(self._fetches), window.total_seconds())
             raise VerificationError("cert fetch refused: rate limited", transient=True)
+        if mine is None:
+            mine = self._client_fetches[key] = deque()
+            while len(self._client_fetches) > self._client_budgets:
+                self._client_fetches.popitem(last=False)
+        mine.append(now)
         self._fetches.append(now)
 
     def _remember_failure(self, url: str, exc: VerificationError, now: datetime) -> None:
@@ -556,3 +639,9 @@ class Verifier:
         self._failures.move_to_end(url)
         while len(self._failures) > self._failure_cache_size:
             self._failures.popitem(last=False)
+
+
+def _expire(starts: deque[datetime], now: datetime, window: timedelta) -> None:
+    """Drop fetch start times that have left the window."""
+    while starts and now - starts[0] >= window:
+        starts.popleft()

@@ -4,18 +4,23 @@ gunicorn's gthread worker lends a thread to a connection from its first byte
 until the request has been read, and reads headers and body with no deadline:
 eight connections that each sent one byte held every thread of a 2 x 4 server.
 This is gunicorn's gevent worker (one greenlet per connection, a few KiB
-each, up to ``worker_connections``), with two deadlines of its own:
+each, up to ``worker_connections``), with three deadlines of its own:
 
 - the request line and headers must arrive within ``HEAD_SECONDS`` of the
   connection opening, or of the previous response on a kept-alive one;
 - the body must then arrive within ``BODY_SECONDS``. It is read into memory
   (at most ``MAX_BODY_BYTES`` + 1 bytes) before the app runs, so the app never
   waits on a client and a chunked body past the limit reaches it visibly
-  oversized (the app answers 413).
+  oversized (the app answers 413);
+- every write of an answer must be taken by the client within
+  ``SEND_SECONDS``. A client that pipelines requests and never reads their
+  answers fills the socket buffers, and the write then waits; without this
+  deadline it waited forever, holding the connection and its greenlet.
 
-A connection that misses either deadline is closed without an answer, and the
-cut is logged (without the client's address). A request thus has at most
-``HEAD_SECONDS + BODY_SECONDS`` to arrive, whatever it trickles.
+A connection that misses a deadline is closed, and the cut is logged. Neither
+these lines nor gunicorn's own about malformed requests carry the client's
+address. A request thus has at most ``HEAD_SECONDS + BODY_SECONDS`` to
+arrive, whatever it trickles, and a reader at most ``SEND_SECONDS`` per write.
 """
 from __future__ import annotations
 
@@ -33,13 +38,22 @@ from .app import MAX_BODY_BYTES
 
 HEAD_SECONDS = 5.0
 BODY_SECONDS = 10.0
+# An answer is a few KiB, which the socket buffers take at once from any
+# client that reads at all; only one that stopped reading ever waits here.
+SEND_SECONDS = 5.0
 DRAIN_BYTES = 4 * 1024 * 1024  # read past an oversized body, at most, before closing
 
 log = logging.getLogger(__name__)
 
 
+class _SendMissed(StopIteration):
+    """A write was not taken within SEND_SECONDS. A StopIteration, so gunicorn
+    passes it up untouched (as it does its own "close the connection")."""
+
+
 class _Tally:
-    """The client socket, counting bytes received: tells a slow client from an idle one."""
+    """The client socket, counting bytes received (tells a slow client from an
+    idle one) and giving every write SEND_SECONDS."""
 
     __slots__ = ("_sock", "received")
 
@@ -51,6 +65,10 @@ class _Tally:
         data = self._sock.recv(size, *flags)
         self.received += len(data)
         return data
+
+    def sendall(self, data: bytes, *flags: int) -> None:
+        with gevent.Timeout(SEND_SECONDS, _SendMissed):
+            self._sock.sendall(data, *flags)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)
@@ -76,7 +94,18 @@ class SlowClientWorker(GeventWorker):
         """Wraps the reading of each request's head (gunicorn's keep-alive loop)."""
         return _HeadDeadline(self._connection.sock)
 
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        """gunicorn's answer and log line for a malformed request, without the client's address."""
+        super().handle_error(req, client, ("-", 0), exc)
+
     def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> bool:
+        try:
+            return self._handle_request(listener_name, req, sock, addr)
+        except _SendMissed:
+            log.warning("cut a client that does not read: an answer not taken after %.0f s", SEND_SECONDS)
+            raise StopIteration("send deadline") from None
+
+    def _handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> bool:
         oversized = self._buffer_body(req, sock)
         if oversized is None:
             log.warning("cut a slow client: request body incomplete after %.0f s", BODY_SECONDS)
