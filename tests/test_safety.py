@@ -28,6 +28,7 @@ from simulator.nlu import InteractionModel
 from skill.content import CONTENT
 from skill.speech import plain_text
 from testkit import envelopes as E
+from tools.understanding import safety_grade
 
 HERE = Path(__file__).parent
 LOCALES = tuple(CONTENT.locales)
@@ -57,23 +58,7 @@ def intent_request(name: str, slots: dict | None = None, *, locale: str = "en-US
     return E.envelope(E.intent(name, slots, locale), attributes=attributes, new=attributes is None)
 
 
-def grade(locale: str, speech: str) -> str:
-    """Which safety answer the speech is: emergency, crisis, cancer_team, urgent, or none.
-
-    By what is said: the emergency reply says "call <number> now" twice; the
-    crisis replies name the crisis line; the cancer-team and urgent replies open
-    with their own first sentence.
-    """
-    info = CONTENT.locale(locale)
-    if speech.count(f"call {info.emergency_spoken} now") >= 2:
-        return "emergency"
-    if info.crisis_spoken in speech:
-        return "crisis"
-    if CONTENT.prompts["cancer_team_opening"] in speech:
-        return "cancer_team"
-    if CONTENT.prompts["urgent_opening"] in speech:
-        return "urgent"
-    return "none"
+grade = safety_grade   # one grader for these tests and the understanding tables (tools/understanding.py)
 
 
 class Score(NamedTuple):
