@@ -16,7 +16,7 @@ STAMP     := $(VENV)/.installed-dev
 XDIST  := -n auto --dist loadgroup
 
 .DEFAULT_GOAL := help
-.PHONY: help run ask test test-clock test-all install-run install models serve bench bench-record bench-load \
+.PHONY: help run ask test test-slow test-clock test-all install-run install models serve bench bench-record bench-load \
         bench-slow skill-package package screenshots clean
 
 ## This list (what `make` alone prints).
@@ -50,20 +50,24 @@ run: install-run
 ask: install-run
 	@$(BIN)/python -m simulator --one-shot "$(Q)"
 
-## Lint (ruff), then the whole test suite in parallel on every core, in a random order (the seed is
+## Lint (ruff), then the test suite (all but the slow tests) in parallel on every core, in a random order (the seed is
 ## printed last); README.md, "Two commands", says what it costs. Extra pytest options: PYTEST_ARGS=...
 test: install
-	$(BIN)/ruff check . && $(BIN)/python -m pytest -q $(XDIST) $(PYTEST_ARGS)
+	$(BIN)/ruff check . && $(BIN)/python -m pytest -q $(XDIST) -m "not slow" $(PYTEST_ARGS)
+
+## The slow tests `make test` leaves out (deliberate waits, whole benchmark runs); CI runs them too.
+test-slow: install
+	$(BIN)/python -m pytest -q $(XDIST) -m slow $(PYTEST_ARGS)
 
 ## The whole suite again with the clock a year ahead and a month back (libfaketime moves the clock of
 ## every process the tests start): a test that only passes on the day it was written fails here.
 test-clock: install
 	@command -v faketime >/dev/null || { echo "test-clock needs faketime: apt-get install faketime"; exit 2; }
-	faketime -f '+400d' $(BIN)/python -m pytest -q $(XDIST) -p no:cacheprovider $(PYTEST_ARGS)
-	faketime -f '-30d' $(BIN)/python -m pytest -q $(XDIST) -p no:cacheprovider $(PYTEST_ARGS)
+	faketime -f '+400d' $(BIN)/python -m pytest -q $(XDIST) -m "not slow" -p no:cacheprovider $(PYTEST_ARGS)
+	faketime -f '-30d' $(BIN)/python -m pytest -q $(XDIST) -m "not slow" -p no:cacheprovider $(PYTEST_ARGS)
 
-## What CI runs: make test, then make test-clock.
-test-all: test test-clock
+## What CI runs: make test, make test-slow, then make test-clock.
+test-all: test test-slow test-clock
 
 ## Runtime set only: what `make run` and `make ask` need.
 install-run: $(RUN_STAMP)

@@ -37,11 +37,12 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 from skill.speech import MAX_SPEECH_CHARS
+from testkit.once import built_once
 from testkit.server import free_port, running
 from tests.conftest import parse_ssml
 
@@ -158,13 +159,19 @@ def webhook_argv_env() -> tuple[list[str], dict[str, str], str]:
 
 
 @pytest.fixture(scope="session")
-def run(tmp_path_factory) -> Iterator[dict[str, Any]]:
-    """Install, serve, drive once; the records grouped by kind."""
+def run(tmp_path_factory) -> dict[str, Any]:
+    """Install, serve, drive once per test run (shared by every xdist worker); the records grouped by kind."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if not node or not npm:
         pytest.skip("virtual-alexa interop needs node and npm on PATH")
+    done = built_once(tmp_path_factory, "interop", lambda directory: drive(node, npm, directory))
+    return json.loads((done / "records.json").read_text(encoding="utf-8"))
+
+
+def drive(node: str, npm: str, directory: Path) -> None:
+    """Serve the dev webhook, let virtual-alexa drive it, and keep its records in directory/records.json."""
     ensure_node_modules(npm)
-    log = tmp_path_factory.mktemp("interop") / "webhook.log"
+    log = directory / "webhook.log"
     argv, server_env, base = webhook_argv_env()
     with running(argv, base, env=server_env, log=log):
         env = {**os.environ, "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE": "1"}
@@ -177,7 +184,7 @@ def run(tmp_path_factory) -> Iterator[dict[str, Any]]:
     assert done.returncode == 0 and "summary" in kinds, (
         f"drive.js exited {done.returncode}:\n{done.stderr[-3000:]}\n{kinds.get('fatal')}\n"
         f"webhook log:\n{log.read_text()[-3000:]}")
-    yield kinds
+    (directory / "records.json").write_text(json.dumps(kinds), encoding="utf-8")
 
 
 def model_samples() -> list[tuple[str, str]]:
