@@ -18,7 +18,7 @@ from bench import run
 ROOT = Path(__file__).resolve().parent.parent
 # One xdist worker runs these: each starts gunicorn servers and wrk, which would only slow each other.
 # `make test-slow`: whole benchmark runs, 6 to 30 s each, that check the harness rather than the skill.
-pytestmark = [pytest.mark.xdist_group("bench"), pytest.mark.slow]
+pytestmark = pytest.mark.slow
 QUICK = {**os.environ, "BENCH_QUICK": "1", "PYTHONPATH": str(ROOT)}
 
 

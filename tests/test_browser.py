@@ -16,11 +16,10 @@ import pytest
 
 from simulator.web.screenshots import CHROMIUM, SIZES, SPEECH_STUB, chromium, dev_server
 
-# One xdist worker runs this module and the two fixtures below are session-scoped, so a run starts one
-# chromium and one dev server, however the random order interleaves these tests with others.
-pytestmark = [pytest.mark.xdist_group("browser"),
-              pytest.mark.skipif(not CHROMIUM.exists(),
-                                 reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")]
+# make test sends a whole file to one xdist worker and the two fixtures below are session-scoped, so a
+# run starts one chromium and one dev server, however the random order interleaves these tests with others.
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
+                                reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (pip install -r requirements-dev.txt)")
 expect = sync_api.expect
 

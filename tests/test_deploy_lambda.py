@@ -25,8 +25,6 @@ from skill.content import CONTENT
 from skill.speech import plain_text
 from testkit import envelopes as E
 
-# The tests that run the unzipped package share one worker, so it is unzipped and probed once per run.
-on_the_probe_worker = pytest.mark.xdist_group("lambda-probe")
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -268,7 +266,6 @@ def isolated(task_dir):
     return events, check_lambda.probe(task_dir, events).report
 
 
-@on_the_probe_worker
 def test_the_probe_saw_only_the_package_and_the_standard_library(isolated, task_dir):
     _, report = isolated
     assert report["flags"] == {"isolated": 1, "no_site": 1, "ignore_environment": 1}
@@ -283,7 +280,6 @@ def test_the_probe_saw_only_the_package_and_the_standard_library(isolated, task_
     assert not any(report["importable"].values()), report["importable"]
 
 
-@on_the_probe_worker
 def test_the_bytecode_is_the_runtimes_and_matches_every_source(isolated, lambda_zip):
     """The probe checked every .pyc with the runtime's own magic number and source hashes."""
     _, report = isolated
@@ -296,7 +292,6 @@ def test_the_bytecode_is_the_runtimes_and_matches_every_source(isolated, lambda_
         assert {archive.read(n)[:4].hex() for n in pycs} == {bytecode["magic"]}
 
 
-@on_the_probe_worker
 def test_the_runtime_loads_the_bytecode_without_reading_the_source(task_dir, tmp_path):
     """Unchecked-hash bytecode is used as shipped: a broken source beside it changes nothing."""
     import shutil
@@ -308,13 +303,11 @@ def test_the_runtime_loads_the_bytecode_without_reading_the_source(task_dir, tmp
     assert run.report["skill_modules"]["skill.speech"] == "ok"
 
 
-@on_the_probe_worker
 def test_every_shipped_skill_module_imports_on_its_own(isolated):
     _, report = isolated
     assert report["skill_modules"] and set(report["skill_modules"].values()) == {"ok"}, report["skill_modules"]
 
 
-@on_the_probe_worker
 def test_the_package_answers_like_the_repository(isolated):
     events, report = isolated
     launch, question, foreign = report["results"]
@@ -352,7 +345,6 @@ def test_check_lambda_reports_a_cold_start(lambda_zip, capsys):
     assert "median of 1 cold starts" in out and "import + first response:" in out and "python: 3.12" in out
 
 
-@on_the_probe_worker
 def test_the_package_reaches_alexas_api_over_http(task_dir):
     """The zip carries the API client's HTTP stack: run in isolation, it calls a loopback Alexa API.
 
@@ -375,14 +367,12 @@ def test_the_package_reaches_alexas_api_over_http(task_dir):
         assert run.report["module_files"][module].startswith(str(task_dir)), module
 
 
-@on_the_probe_worker
 def test_requests_stays_off_the_cold_path(isolated):
     """Answers that call no Alexa API never import requests (about 0.1 s of a cold start)."""
     _, report = isolated
     assert "requests" not in report["module_files"] and "urllib3" not in report["module_files"]
 
 
-@on_the_probe_worker
 def test_cold_start(task_dir, record_property, capsys):
     """Median of three fresh processes; the numbers go to the test report (and stdout with -s)."""
     numbers = check_lambda.cold_start(task_dir, runs=3)

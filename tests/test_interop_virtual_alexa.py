@@ -46,9 +46,8 @@ from testkit.once import built_once
 from testkit.server import free_port, running
 from tests.conftest import parse_ssml
 
-# One xdist worker runs this module, and `run` is session-scoped: the webhook is served and virtual-alexa
-# driven once per run, however the random order interleaves these tests with others.
-pytestmark = pytest.mark.xdist_group("interop")
+# `run` is built once per test run (testkit/once.py): the webhook is served and virtual-alexa driven once,
+# however the random order interleaves these tests with others or splits them across xdist workers.
 
 ROOT = Path(__file__).resolve().parent.parent
 INTEROP = ROOT / "tests" / "interop"
