@@ -6,6 +6,7 @@ import json
 
 from deploy.models import MODELS_DIR
 from simulator.normalize import normalize
+from tools import learner
 from tools.learner import FALLBACK, Learner, learned_nlu, out_of_domain
 from tools.understanding import TESTS_DIR, converse
 
@@ -58,3 +59,10 @@ def test_its_out_of_domain_sentences_are_its_own():
     for path in MODELS_DIR.glob("*.json"):
         model = json.loads(path.read_text())["interactionModel"]["languageModel"]
         assert ours & {normalize(s) for i in model["intents"] for s in i["samples"]} == set(), path.name
+
+
+def test_its_command_line_prints_a_table_per_set(capsys):
+    """`.venv/bin/python -m tools.learner --set intents`, as the README gives it."""
+    assert learner.main(["--set", "intents"]) == 0
+    out = capsys.readouterr().out
+    assert "intents (tuned-on)" in out and "simulator" in out and "learner" in out and "in-domain" in out

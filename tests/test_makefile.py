@@ -85,3 +85,22 @@ def test_make_alone_prints_help_listing_every_target_from_its_comment(tmp_path):
     assert phony == set(targets), "every target is .PHONY and has a ## comment"
     assert list(listed)[:4] == ["help", "run", "ask", "test"]   # what a newcomer needs, first
     assert not (tmp_path / ".venv").exists()                    # help installs nothing
+
+
+def make_dry(target: str) -> str:
+    done = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.skipif(not shutil.which("make"), reason="needs make")
+def test_ci_runs_the_suite_the_slow_tests_and_the_shifted_clock():
+    """make test leaves the slow tests out, make test-slow runs only them, make test-clock moves the clock
+    both ways; .ci/run runs all three, make test first."""
+    assert '-n auto' in make_dry("test") and '-m "not slow"' in make_dry("test")
+    assert "-m slow" in make_dry("test-slow") and "-n auto" in make_dry("test-slow")
+    clock = make_dry("test-clock")
+    assert "faketime -f '+400d'" in clock and "faketime -f '-30d'" in clock
+    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+          if line.strip().startswith("make ")]
+    assert ci == ["make test", "make test-slow", "make test-clock"]

@@ -27,6 +27,8 @@ COVERED = {
     "make run": "tests/test_devserver.py",                       # the server `make run` starts
     "make test": "tests/test_makefile.py",                       # its recipe: ruff, then pytest
     "make install": "tests/test_makefile.py",
+    "make test-slow": "tests/test_makefile.py",                  # its recipe: the slow tests, in parallel
+    "make test-clock": "tests/test_makefile.py",                 # its recipe: faketime a year ahead, a month back
     "make models": "tests/test_models.py",                       # stale models fail there
     "make package": "tests/test_deploy_lambda.py",
     "make skill-package": "tests/test_deploy_manifest.py",
@@ -34,6 +36,8 @@ COVERED = {
     "make bench": "tests/test_bench.py",                         # BENCH_QUICK=1 end to end
     "sam deploy": "tests/test_deploy_lambda.py",                 # cfn-lint validates template.yaml, offline
     "ask deploy": "tests/test_deploy_manifest.py",               # the package it uploads
+    "-m tools.learner": "tests/test_learner.py",                 # its command line and its tables
+    "make test PYTEST_ARGS=": "tests/test_makefile.py",          # the seed line names this very command
 }
 RUN_FOR_REAL = {"help": "tests/test_makefile.py", "ask": __file__}   # make alone is make help
 
