@@ -37,6 +37,14 @@ FLOORS: dict[tuple[str, str], dict[str, float]] = {
     ("intents_holdout", "learner"): {"in-domain": 0.94, "out-of-domain": 0.76},
     ("safety_holdout", "simulator"): {"red-flag recall": 0.93, "crisis recall": 0.95, "near misses calm": 0.90},
     ("safety_holdout", "learner"): {"red-flag recall": 0.95, "crisis recall": 0.95, "near misses calm": 0.86},
+    # Written after issues 20 and 21 were tuned; regression guards a little under what was
+    # measured (docs/understanding.md), not the issues' bars, which these sets show unmet.
+    ("speech_holdout2", "simulator"): {"questions": 0.80, "dialogues": 0.86},
+    ("speech_holdout2", "learner"): {"questions": 0.77, "dialogues": 0.85},
+    ("safety_holdout2", "simulator"): {"red-flag recall": 0.60, "urgent recall": 0.45, "cancer-team recall": 0.50,
+                                       "crisis recall": 0.80, "near misses calm": 0.95},
+    ("safety_holdout2", "learner"): {"red-flag recall": 0.95, "urgent recall": 0.74, "cancer-team recall": 0.76,
+                                     "crisis recall": 0.91, "near misses calm": 0.91},
 }
 
 
