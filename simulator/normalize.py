@@ -93,15 +93,23 @@ def _surface_words(text: str) -> list[str]:
 
 
 def _expand(word: str) -> tuple[str, ...]:
+    """A word's canonical parts, none with an apostrophe left in it.
+
+    So normalizing twice changes nothing: the stem of a suffix is expanded too
+    ("a''d" is "a would", not "a' would"), and a word whose apostrophe is only
+    misplaced is the contraction it spells ("do'nt" is "dont", "do not").
+    """
     if word in _CONTRACTIONS:
         return _CONTRACTIONS[word]
     if "'" in word:
         for suffix, full in _SUFFIXES:
-            if word.endswith(suffix) and len(word) > len(suffix):
-                return (word[: -len(suffix)], full)
+            stem = word[: -len(suffix)].strip("'")
+            if word.endswith(suffix) and stem:
+                return (*_expand(stem), full)
         if word.endswith("'s") and word[:-2] in _S_IS:
             return (word[:-2], "is")
-        return (word.replace("'", ""),)
+        plain = word.replace("'", "")
+        return _CONTRACTIONS.get(plain, (plain,))
     return (word,)
 
 
