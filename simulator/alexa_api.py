@@ -27,6 +27,7 @@ import re
 import secrets
 import sys
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from datetime import datetime, timezone
@@ -44,6 +45,7 @@ TIME_ZONE_PATH = re.compile(r"^/v2/devices/([^/]{1,256})/settings/System\.timeZo
 TIMEOUT = "timeout"            # hold the answer until the skill gives up
 UNSUPPORTED = "unsupported"    # answer 400 DEVICE_NOT_SUPPORTED: a device without reminders
 MAX_BODY = 16 * 1024
+HOLD_STEP_S = 0.02   # how often a held answer looks whether stop() was called
 MAX_DEVICES = 1024   # device time zones kept (one per open page); the oldest go first
 TRIGGER_TYPES = ("SCHEDULED_ABSOLUTE", "SCHEDULED_RELATIVE")
 PUSH_STATUSES = ("ENABLED", "DISABLED")
@@ -156,6 +158,16 @@ class AlexaApi:
                              name="alexa-api", daemon=True).start()
             api_client.allow_local_api(self.endpoint)
         return self
+
+    def hold(self) -> None:
+        """Hold an answer for ``hold_s`` seconds, or until stop().
+
+        Short sleeps, not ``Event.wait(hold_s)``: under libfaketime (make test-clock) a timed
+        wait on a lock is given a deadline on the shifted clock and, a year ahead, never wakes.
+        """
+        deadline = time.monotonic() + self.hold_s
+        while not self._stopping.is_set() and time.monotonic() < deadline:
+            time.sleep(HOLD_STEP_S)
 
     def stop(self) -> None:
         if self._server is not None:
@@ -279,7 +291,7 @@ def _handler_class(api: AlexaApi) -> type[BaseHTTPRequestHandler]:
                 return self._error(400, "reminder", "INVALID_REQUEST", "body too large or unsized")
             raw = self.rfile.read(length)
             if api.reminders_status == TIMEOUT:
-                api._stopping.wait(api.hold_s)   # the skill gives up first; stop() ends the wait
+                api.hold()   # the skill gives up first; stop() ends the wait
                 return self._error(504, "reminder")
             if api.reminders_status == UNSUPPORTED:
                 return self._error(400, "reminder", "DEVICE_NOT_SUPPORTED", "this device does not support reminders")

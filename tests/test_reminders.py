@@ -374,13 +374,13 @@ def _short_hold(init):
     return wrapped
 
 
-def test_a_replayed_request_makes_no_second_reminder(send, api_factory):
+def test_a_replayed_request_makes_no_second_reminder(send, api_factory, clock):
     """The same consent answer (same request id) sent again: one reminder, and "already set"."""
     api = api_factory()
     user = user_key(E.USER_ID)
-    # The request's own time (now) and the local API's clock (now): one clock.
+    # The request's own time and the local API's clock: one clock, the test's.
     env = E.point_at_api(E.envelope(E.connections_response("ACCEPTED")), api.endpoint,
-                         api.token(user, True), granted=True)
+                         api.token(user, True), granted=True, timestamp=clock.stamp())
     first = send(json.loads(json.dumps(env)))
     again = send(json.loads(json.dumps(env)))
     assert "9 in the morning" in speech(first)

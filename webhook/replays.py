@@ -32,13 +32,21 @@ class FileLedger:
 
     def first(self, key: str) -> bool:
         path = self.directory / hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+        # A mark's time is written from the clock it is read against (time.time()), never left to
+        # the file system's: the two can disagree (a stepped clock, libfaketime in make test-clock),
+        # and then a mark written now would read as long expired.
+        now = time.time()
         try:
-            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            try:
+                os.utime(descriptor, (now, now))
+            finally:
+                os.close(descriptor)
         except FileExistsError:
             try:
-                if time.time() - path.stat().st_mtime < self._keep:
+                if now - path.stat().st_mtime < self._keep:
                     return False
-                os.utime(path)   # an old mark: this is a new request with a reused id
+                os.utime(path, (now, now))   # an old mark: this is a new request with a reused id
             except OSError:
                 return False
         except OSError as exc:   # no ledger: act rather than refuse the listener, and say so
