@@ -417,28 +417,21 @@ def log_lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8", errors="replace").splitlines()
 
 
-def quiet_line_count(path: Path) -> int:
-    """The log's length once it has stopped growing: gunicorn's second worker may still be logging its boot."""
-    deadline = time.monotonic() + 5
-    count = len(log_lines(path))
-    while time.monotonic() < deadline:
-        time.sleep(0.3)
-        now = len(log_lines(path))
-        if now == count:
-            break
-        count = now
-    return count
-
-
-def settled_lines(path: Path, wanted: int, before: int) -> list[str]:
-    """The lines added since ``before``, once at least ``wanted`` arrived and nothing more comes."""
+def settled_lines(path: Path, wanted: int = 0, before: int = 0) -> list[str]:
+    """The lines added since ``before``, once at least ``wanted`` arrived and the log stopped growing
+    (gunicorn's second worker may still be logging its boot, a late line may still be coming)."""
     deadline = time.monotonic() + 5
     lines = log_lines(path)
     while len(lines) - before < wanted and time.monotonic() < deadline:
         time.sleep(0.05)
         lines = log_lines(path)
-    time.sleep(0.3)
-    return log_lines(path)[before:]
+    deadline = time.monotonic() + 5
+    while True:
+        time.sleep(0.3)
+        now = log_lines(path)
+        if len(now) == len(lines) or time.monotonic() >= deadline:
+            return now[before:]
+        lines = now
 
 
 def test_no_field_of_a_request_can_forge_or_split_a_log_line(server, pki_dir):
@@ -448,7 +441,7 @@ def test_no_field_of_a_request_can_forge_or_split_a_log_line(server, pki_dir):
     base, key = server
     log = pki_dir / "server.log"
     sent = list(hostile_requests(key))
-    before = quiet_line_count(log)
+    before = len(settled_lines(log))
     for raw in sent:
         with socket.create_connection(split_base(base), timeout=5) as sock:
             sock.sendall(raw)
