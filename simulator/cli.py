@@ -172,7 +172,8 @@ class _Printer:
         reading = resolution.reading or text
         # A fallback's score is only a bound (resolve stops scoring what cannot reach the threshold):
         # the list below has the real best.
-        score = "no intent reached" if resolution.kind in ("fallback", "none") else f"{resolution.score:g},"
+        score = "no intent reached" if resolution.kind in ("fallback", "none") else \
+            "no sample reached, read whole" if resolution.kind == "statistical" else f"{resolution.score:g},"
         print(f"  {resolution.kind}: {resolution.intent} ({score} threshold {model.threshold:g})", file=self.out)
         if resolution.reading is not None and resolution.reading != normalize(text):
             print(f"  scored as: {resolution.reading!r}", file=self.out)
@@ -191,7 +192,7 @@ def _label(turn: Turn) -> str:
         else:
             parts.append(f"{name}={value}")
     resolution = turn.resolution
-    if resolution is not None and resolution.kind in ("fuzzy", "fallback"):
+    if resolution is not None and resolution.kind in ("fuzzy", "statistical", "fallback"):
         parts.append(f"({resolution.kind} {resolution.score:g})")
     return " ".join(parts)
 

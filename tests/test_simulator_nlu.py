@@ -370,3 +370,35 @@ def test_duplicate_samples_are_reported() -> None:
     data = fixture_data()
     data["interactionModel"]["languageModel"]["intents"].append({"name": "Dup", "samples": ["give me a tip"]})
     assert any("give me a tip" in w for w in InteractionModel(data).warnings)
+
+
+# ------------------------------------------------------------------ long stories, read whole
+STORY_MODEL = {"interactionModel": {"languageModel": {"invocationName": "test skill", "intents": [
+    {"name": "Emergency", "samples": ["my legs went numb", "i can't feel my legs", "my legs are numb and weak",
+                                      "numb down there", "i wet myself without noticing"]},
+    {"name": "Stretches", "samples": ["what stretches help a sore back", "which stretches are good for my back",
+                                      "show me back stretches"]},
+    {"name": "AMAZON.FallbackIntent", "samples": ["what's the weather", "play some music", "tell me a joke",
+                                                  "how did the game go last night", "book a table for two"]},
+], "types": []}}}
+
+
+def test_a_long_story_no_sample_resembles_is_read_whole_by_its_words() -> None:
+    """A red flag told inside a long story that ends in another question reaches its intent."""
+    story = ("so i was gardening all weekend and my back has been sore since then and this morning "
+             "my legs went numb and weak and i can't feel them properly anyway what do you think")
+    r = InteractionModel(STORY_MODEL).resolve(story)
+    assert (r.intent, r.kind) == ("Emergency", "statistical")
+
+
+def test_a_long_story_of_other_things_still_falls_back() -> None:
+    story = ("we went to the game last night and the weather was awful and after that we tried to book "
+             "a table for two but the place was full so what should we do tonight")
+    r = InteractionModel(STORY_MODEL).resolve(story)
+    assert r.intent == "AMAZON.FallbackIntent" and r.kind == "fallback"
+
+
+def test_a_short_line_is_never_read_whole() -> None:
+    """Below STORY_READ_WORDS the samples alone decide: a near miss stays with them."""
+    r = InteractionModel(STORY_MODEL, threshold=FUZZY_THRESHOLD).resolve("my legs are tired after the game")
+    assert r.kind != "statistical"

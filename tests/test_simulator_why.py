@@ -16,7 +16,7 @@ import pytest
 
 from deploy.models import MODELS_DIR
 from simulator import cli
-from simulator.nlu import InteractionModel
+from simulator.nlu import STORY_OVERRIDE, InteractionModel
 
 HERE = Path(__file__).parent
 SETS = ["nlu_eval.tsv", "nlu_holdout.tsv", "nlu_eval_natural.tsv", "safety_eval.tsv"]
@@ -82,6 +82,9 @@ def test_the_reading_a_resolution_scored_ranks_the_same_everywhere():
                 top = model.rank(resolution.reading, limit=1, said_mood=resolution.reading_mood)[0]
                 if resolution.kind == "fuzzy":
                     assert (top.intent, top.score) == (resolution.intent, resolution.score), row["utterance"]
+                elif resolution.kind == "statistical":
+                    # Read whole by simulator/story.py because no sample scored well: none reached STORY_OVERRIDE.
+                    assert top.score < STORY_OVERRIDE, row["utterance"]
                 else:
                     assert top.score < model.threshold, row["utterance"]
     assert checked > 300

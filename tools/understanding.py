@@ -299,9 +299,10 @@ SETS = (
     EvalSet("natural_holdout", ("nlu_holdout_natural.tsv", "nlu_holdout_dialogues.tsv"), "natural", tuned=False),
     EvalSet("intents_holdout", ("nlu_holdout.tsv",), "intents", tuned=False),
     EvalSet("safety_holdout", ("safety_holdout.tsv",), "safety", tuned=False),
-    # Written blind on 2026-12-05 after the tuning of issues 20 and 21, measured once, never tuned on.
-    EvalSet("speech_holdout2", ("speech_holdout2.tsv", "speech_holdout2_dialogues.tsv"), "natural", tuned=False),
-    EvalSet("safety_holdout2", ("safety_holdout2.tsv",), "safety", tuned=False),
+    # Written blind on 2026-12-05 after the first tuning of issues 20 and 21. Their misses were
+    # read for the second round (the story reading, samples), so they count as tuned-on from then.
+    EvalSet("speech_holdout2", ("speech_holdout2.tsv", "speech_holdout2_dialogues.tsv"), "natural", tuned=True),
+    EvalSet("safety_holdout2", ("safety_holdout2.tsv",), "safety", tuned=True),
 )
 SET_BY_NAME = {s.name: s for s in SETS}
 
