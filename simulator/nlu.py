@@ -127,10 +127,11 @@ SPECIFIC_REPEATS = 5
 # of issues 20 and 21 (speech_holdout2 and safety_holdout2 were read for it, so
 # they count as tuned-on from then): at 14 words, shorter near misses ("i have a
 # stuffy nose and a fever should i stay home from work") went to the emergency
-# intent; at 16 none did and the stories kept their gain. 65 lets a story
-# override only a weak fuzzy match.
+# intent; at 16 none did and the stories kept their gain. A story overrides a
+# fuzzy match below 80 (65, 72, 90 and always were measured: 80 caught the most
+# red flags with the fewest questions lost).
 STORY_READ_WORDS = 16
-STORY_OVERRIDE = 65.0
+STORY_OVERRIDE = 80.0
 STORY_MARGIN = 0.1
 # Spelling repair of words the model lacks: at most this many near-word
 # lookups per reading, for words at least this long; joins of up to MAX_JOIN words.
