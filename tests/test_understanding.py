@@ -37,14 +37,21 @@ FLOORS: dict[tuple[str, str], dict[str, float]] = {
     ("intents_holdout", "learner"): {"in-domain": 0.94, "out-of-domain": 0.76},
     ("safety_holdout", "simulator"): {"red-flag recall": 0.93, "crisis recall": 0.95, "near misses calm": 0.90},
     ("safety_holdout", "learner"): {"red-flag recall": 0.95, "crisis recall": 0.95, "near misses calm": 0.86},
-    # Written after issues 20 and 21 were tuned; regression guards a little under what was
-    # measured (docs/understanding.md), not the issues' bars, which these sets show unmet.
-    ("speech_holdout2", "simulator"): {"questions": 0.80, "dialogues": 0.86},
-    ("speech_holdout2", "learner"): {"questions": 0.77, "dialogues": 0.85},
-    ("safety_holdout2", "simulator"): {"red-flag recall": 0.60, "urgent recall": 0.45, "cancer-team recall": 0.50,
-                                       "crisis recall": 0.80, "near misses calm": 0.95},
-    ("safety_holdout2", "learner"): {"red-flag recall": 0.95, "urgent recall": 0.74, "cancer-team recall": 0.76,
-                                     "crisis recall": 0.91, "near misses calm": 0.91},
+    # Written blind after the first round of issues 20 and 21, read for the second: regression
+    # guards a little under what was measured (docs/understanding.md), not the issues' bars.
+    ("speech_holdout2", "simulator"): {"questions": 0.82, "dialogues": 0.88},
+    ("speech_holdout2", "learner"): {"questions": 0.77, "dialogues": 0.86},
+    ("safety_holdout2", "simulator"): {"red-flag recall": 0.87, "urgent recall": 0.70, "cancer-team recall": 0.68,
+                                       "crisis recall": 0.94, "near misses calm": 0.95},
+    ("safety_holdout2", "learner"): {"red-flag recall": 0.95, "urgent recall": 0.88, "cancer-team recall": 0.80,
+                                     "crisis recall": 0.94, "near misses calm": 0.91},
+    # Written blind after the second round's first steps, measured once, then read (tuned-on).
+    ("speech_holdout3", "simulator"): {"questions": 0.83, "dialogues": 0.93},
+    ("speech_holdout3", "learner"): {"questions": 0.82, "dialogues": 0.92},
+    ("safety_holdout3", "simulator"): {"red-flag recall": 0.84, "urgent recall": 0.88, "cancer-team recall": 0.80,
+                                       "crisis recall": 0.97, "near misses calm": 0.94},
+    ("safety_holdout3", "learner"): {"red-flag recall": 0.88, "urgent recall": 0.94, "cancer-team recall": 0.88,
+                                     "crisis recall": 0.97, "near misses calm": 0.90},
 }
 
 
