@@ -172,9 +172,10 @@ class _Printer:
         reading = resolution.reading or text
         # A fallback's score is only a bound (resolve stops scoring what cannot reach the threshold):
         # the list below has the real best.
-        score = "no intent reached" if resolution.kind in ("fallback", "none") else \
-            "no sample reached, read whole" if resolution.kind == "statistical" else f"{resolution.score:g},"
-        print(f"  {resolution.kind}: {resolution.intent} ({score} threshold {model.threshold:g})", file=self.out)
+        score = "no intent reached" if resolution.kind in ("fallback", "none") else f"{resolution.score:g},"
+        detail = "no sample matched well, the whole story read by its words" if resolution.kind == "statistical" \
+            else f"{score} threshold {model.threshold:g}"
+        print(f"  {resolution.kind}: {resolution.intent} ({detail})", file=self.out)
         if resolution.reading is not None and resolution.reading != normalize(text):
             print(f"  scored as: {resolution.reading!r}", file=self.out)
         for candidate in model.rank(reading, limit=8, said_mood=resolution.reading_mood):

@@ -88,3 +88,11 @@ def test_the_reading_a_resolution_scored_ranks_the_same_everywhere():
                 else:
                     assert top.score < model.threshold, row["utterance"]
     assert checked > 300
+
+
+def test_why_says_when_a_long_story_was_read_whole():
+    """A story no sample matches well is classified by its words: .why names that, with no sample score."""
+    story = ("so i spent the whole weekend clearing out the shed and my back has been sore ever since and "
+             "since lunch i can't feel anything when i wipe myself anyway is a hot bath a good idea")
+    header = why(story).splitlines()[0]
+    assert header == "  statistical: EmergencyIntent (no sample matched well, the whole story read by its words)"
