@@ -706,12 +706,10 @@ class InteractionModel:
         if not ranked or ranked[0][0] == FALLBACK_INTENT:
             return None
         intent, best = ranked[0]
-        rival = dict(ranked).get(FALLBACK_INTENT, ranked[-1][1])
-        if (best - rival) / len(whole.canon or (0,)) < STORY_MARGIN:
+        scores, words = dict(ranked), len(whole.canon) or 1
+        if (best - scores.get(FALLBACK_INTENT, ranked[-1][1])) / words < STORY_MARGIN:
             return None
-        scores = dict(ranked)
-        if matched in scores and matched != FALLBACK_INTENT and \
-                (best - scores[matched]) / len(whole.canon or (0,)) < STORY_KEEP:
+        if matched in scores and matched != FALLBACK_INTENT and (best - scores[matched]) / words < STORY_KEEP:
             return None   # the whole barely prefers another intent: the sample match stands
         samples = [sample for candidate, sample in self._rank(whole) if candidate.intent == intent]
         slots = self._align(samples[0], whole, skill_id, context=whole) if samples else self.empty_slots(intent)
