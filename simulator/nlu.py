@@ -47,7 +47,7 @@ from rapidfuzz import fuzz, process
 from .builtins import BUILTIN_PHRASES, FALLBACK_INTENT
 from .story import StoryModel, features
 from .normalize import (CONFIRM_TAILS, CONJUNCTIONS, QUESTION_WORDS, Tokens, clause_starts, confirm_question,
-                        direct_question, first_person, rewrite, strip_hedges, tokenize)
+                        contrasted, direct_question, first_person, rewrite, strip_hedges, tokenize)
 
 __all__ = [
     "FUZZY_THRESHOLD", "Candidate", "InteractionModel", "ModelError", "Resolution", "score",
@@ -914,6 +914,14 @@ class InteractionModel:
         for start, end, type_name in self._mentions(tokens):
             if type_name in self.types:
                 evidence[start:end] = [True] * (end - start)
+        # "not the bone scan, the psa one": what a leading correction names is not asked
+        # about, so it stays out of every part, and the words after it start one.
+        correction = contrasted(canon)
+        for i in correction:
+            evidence[i] = False
+        if correction:
+            starts.add(correction.stop)
+            opens.add(correction.stop)
         starts = {i for i in starts if i < n}
         questions = {i for i in starts
                      if canon[i] in QUESTION_WORDS or canon[i] in _WH or canon[i] in ("if", "whether")}

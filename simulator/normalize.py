@@ -227,6 +227,33 @@ _THIRD_PERSON_VERBS = {"means": "mean", "works": "work", "spreads": "spread", "h
                        "helps": "help", "hurts": "hurt", "causes": "cause", "does": "do", "goes": "go"}
 
 
+# A correction said first ("not the bone scan, the psa one", "nah not denosumab, how's zometa given"):
+# what follows "not" up to one of these words is what the listener is *not* asking about.
+_CONTRAST_OPENERS = frozenset("no nah oh well um uh".split())
+_CONTRAST_RESUMES = frozenset("the but rather instead".split()) | _WH
+
+
+def contrasted(canon: tuple[str, ...]) -> range:
+    """Word positions of a leading "not X" correction ("not" included), or an empty range.
+
+    X is at least one word and ends where the question resumes: at "i mean", "but",
+    "rather", a question word, or a fresh "the" ("not the causes | the bone scan part").
+    Without such a word there is no correction ("not able to feel my legs").
+    """
+    start = 0
+    while start < len(canon) and canon[start] in _CONTRAST_OPENERS:
+        start += 1
+    if start >= len(canon) or canon[start] != "not":
+        return range(0)
+    for end in range(start + 2, len(canon)):
+        word = canon[end]
+        if word in ("mean", "meant") and canon[end - 1] == "i":
+            return range(start, end + 1)
+        if word in _CONTRAST_RESUMES:
+            return range(start, end)
+    return range(0)
+
+
 def clause_starts(text: str) -> frozenset[int]:
     """Canonical token indices where typed punctuation opened a new clause."""
     counts, count = [], 0

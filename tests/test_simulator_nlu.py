@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from simulator.builtins import BUILTIN_PHRASES
 from simulator.invocation import Invocation, parse_invocation
 from simulator.nlu import InteractionModel, ModelError
-from simulator.normalize import normalize, tokenize
+from simulator.normalize import contrasted, normalize, tokenize
 
 # Thresholds are per model: this tiny fixture separates its cases at 70, while
 # the skill's own models use the default measured on tests/nlu_eval.tsv.
@@ -402,3 +402,24 @@ def test_a_short_line_is_never_read_whole() -> None:
     """Below STORY_READ_WORDS the samples alone decide: a near miss stays with them."""
     r = InteractionModel(STORY_MODEL, threshold=FUZZY_THRESHOLD).resolve("my legs are tired after the game")
     assert r.kind != "statistical"
+
+
+@pytest.mark.parametrize("said, corrected", [
+    ("not the bone scan the psa one", "not the bone scan"),
+    ("nah not denosumab how is it given", "not denosumab"),
+    ("not what it is but can it be cured", "not what it is"),
+    ("not the causes i mean how is it treated", "not the causes i mean"),
+    ("not able to feel my legs", ""),           # no correction: nothing resumes
+    ("i am not sure what causes it", ""),       # "not" is not leading
+])
+def test_a_leading_correction_is_found_and_a_plain_not_is_not(said: str, corrected: str) -> None:
+    canon = tokenize(said).canon
+    assert " ".join(canon[i] for i in contrasted(canon)) == corrected
+
+
+@pytest.mark.parametrize("locale", ["en-US", "en-CA", "en-GB", "en-AU", "en-IN"])
+def test_a_red_flag_said_with_not_able_is_no_plain_back_pain(locale: str) -> None:
+    """'my back hurts' matches a sample exactly; the numb legs before it must still win, end to end."""
+    from tools.understanding import safety_grade, safety_heard, simulator_nlu
+    heard = safety_heard(simulator_nlu, locale, "i am not able to feel my legs and my back hurts")
+    assert safety_grade(locale, heard) == "emergency"
