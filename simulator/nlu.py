@@ -689,8 +689,9 @@ class InteractionModel:
         """
         said = tokenize(utterance)
         resolution = self._resolve_by_samples(said, utterance, skill_id)
-        weak = resolution.kind == "fallback" or (resolution.kind == "fuzzy" and resolution.score < STORY_OVERRIDE)
-        if len(said.canon) >= STORY_READ_WORDS and (weak or resolution.kind == "none"):
+        weak = resolution.kind in ("fallback", "none") or \
+            (resolution.kind == "fuzzy" and resolution.score < STORY_OVERRIDE)
+        if weak and len(said.canon) >= STORY_READ_WORDS:
             return self._story_reading(said, skill_id, resolution.intent) or resolution
         return resolution
 
