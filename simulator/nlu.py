@@ -149,12 +149,17 @@ SOUND_RATIO = 86.0
 # Words a repaired run never starts or ends with: "is meta static" is "is" + "metastatic".
 NO_ABSORB = frozenset("is are a an the what does do did of to for my his her i it and or in at "
                       "with about be can could should will would how why when where who".split())
-# Letters as people spell them out ("pee ess a" -> "psa").
-LETTER_NAMES = {"pee": "p", "ess": "s", "em": "m", "eye": "i", "see": "c", "cee": "c", "tee": "t",
-                "ex": "x", "bee": "b", "aitch": "h", "dee": "d", "are": "r", "ar": "r"}
-# Spelling folds for sound_key(): "ph" sounds like "f", "y" like "i", doubled letters like one.
+# Letters as people spell them out ("pee ess a" -> "psa"), and as a recogniser writes two of them
+# run together ("pea essay" -> "psa").
+LETTER_NAMES = {"pee": "p", "pea": "p", "ess": "s", "es": "s", "em": "m", "eye": "i", "see": "c", "cee": "c",
+                "tee": "t", "ex": "x", "bee": "b", "aitch": "h", "dee": "d", "are": "r", "ar": "r",
+                "ay": "a", "eh": "a", "essay": "sa"}
+# Spelling folds for sound_key(): "ph" sounds like "f", "y" like "i", doubled letters like one;
+# and any run of vowels like any other,
+# since unstressed vowels are what a recogniser gets wrong ("denise o mab" is "denosumab").
 _SOUNDS = ((re.compile(r"ph"), "f"), (re.compile(r"ck"), "k"), (re.compile(r"y"), "i"), (re.compile(r"z"), "s"),
-           (re.compile(r"c(?=[ei])"), "s"), (re.compile(r"(.)\1+"), r"\1"), (re.compile(r"\s+"), ""))
+           (re.compile(r"c(?=[ei])"), "s"), (re.compile(r"\s+"), ""),
+           (re.compile(r"(.)\1+"), r"\1"), (re.compile(r"[aeiou]+"), "a"))
 # Auxiliaries that can open a question mid-utterance ("... for months | does he have ..."),
 # unless the word before shows it is inside a clause ("cancer that | has spread").
 _AUX_START = frozenset("is are can could does do should will would".split())
