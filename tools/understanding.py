@@ -315,6 +315,10 @@ SETS = (
     # then read at the start of the third round for samples and respellings, so tuned-on from then.
     EvalSet("speech_holdout5", ("speech_holdout5.tsv", "speech_holdout5_dialogues.tsv"), "natural", tuned=True),
     EvalSet("safety_holdout5", ("safety_holdout5.tsv",), "safety", tuned=True),
+    # Written blind after the third round (samples and the sound key, from hold-out 5's misses);
+    # measured once, never read.
+    EvalSet("speech_holdout6", ("speech_holdout6.tsv", "speech_holdout6_dialogues.tsv"), "natural", tuned=False),
+    EvalSet("safety_holdout6", ("safety_holdout6.tsv",), "safety", tuned=False),
 )
 SET_BY_NAME = {s.name: s for s in SETS}
 
