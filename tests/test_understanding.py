@@ -66,8 +66,8 @@ FLOORS: dict[tuple[str, str], dict[str, float]] = {
                                        "crisis recall": 0.95, "near misses calm": 0.96},
     ("safety_holdout5", "learner"): {"red-flag recall": 0.97, "urgent recall": 0.94, "cancer-team recall": 0.88,
                                      "crisis recall": 0.95, "near misses calm": 0.94},
-    # Written blind after the third round, measured once and never read: guards a little under
-    # that measurement. The issues' bars (92% questions, 100% crisis...) are not met.
+    # Written blind after the third round and measured once: guards a little under that single
+    # measurement. Its safety misses were read afterwards (tuned-on). The issues' bars are not met.
     ("speech_holdout6", "simulator"): {"questions": 0.80, "dialogues": 0.79},
     ("speech_holdout6", "learner"): {"questions": 0.78, "dialogues": 0.77},
     ("safety_holdout6", "simulator"): {"red-flag recall": 0.78, "urgent recall": 0.82, "cancer-team recall": 0.60,
