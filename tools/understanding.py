@@ -316,9 +316,9 @@ SETS = (
     EvalSet("speech_holdout5", ("speech_holdout5.tsv", "speech_holdout5_dialogues.tsv"), "natural", tuned=True),
     EvalSet("safety_holdout5", ("safety_holdout5.tsv",), "safety", tuned=True),
     # Written blind after the third round (samples and the sound key, from hold-out 5's misses);
-    # measured once (docs/understanding.md), then its safety misses were read for samples, so
-    # tuned-on from then.
-    EvalSet("speech_holdout6", ("speech_holdout6.tsv", "speech_holdout6_dialogues.tsv"), "natural", tuned=True),
+    # measured once (docs/understanding.md). The speech set's misses were never read (one line
+    # was seen in a regression diff); the safety set's were, for samples, so it is tuned-on.
+    EvalSet("speech_holdout6", ("speech_holdout6.tsv", "speech_holdout6_dialogues.tsv"), "natural", tuned=False),
     EvalSet("safety_holdout6", ("safety_holdout6.tsv",), "safety", tuned=True),
 )
 SET_BY_NAME = {s.name: s for s in SETS}
