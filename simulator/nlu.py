@@ -154,9 +154,9 @@ NO_ABSORB = frozenset("is are a an the what does do did of to for my his her i i
 LETTER_NAMES = {"pee": "p", "pea": "p", "ess": "s", "es": "s", "em": "m", "eye": "i", "see": "c", "cee": "c",
                 "tee": "t", "ex": "x", "bee": "b", "aitch": "h", "dee": "d", "are": "r", "ar": "r",
                 "ay": "a", "eh": "a", "essay": "sa"}
-# Spelling folds for sound_key(): "ph" sounds like "f", "y" like "i", doubled letters like one;
-# and any run of vowels like any other,
-# since unstressed vowels are what a recogniser gets wrong ("denise o mab" is "denosumab").
+# Spelling folds for sound_key(): "ph" sounds like "f", "y" like "i", doubled letters like one, and
+# any run of vowels like any other: unstressed vowels are what a recogniser gets wrong ("denise o
+# mab" is "denosumab"). A "d"-as-"t" fold was measured and dropped: "zometa" met "samadi".
 _SOUNDS = ((re.compile(r"ph"), "f"), (re.compile(r"ck"), "k"), (re.compile(r"y"), "i"), (re.compile(r"z"), "s"),
            (re.compile(r"c(?=[ei])"), "s"), (re.compile(r"\s+"), ""),
            (re.compile(r"(.)\1+"), r"\1"), (re.compile(r"[aeiou]+"), "a"))

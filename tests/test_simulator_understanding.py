@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.nlu import InteractionModel
+from deploy.models import MODELS_DIR
+from simulator.nlu import InteractionModel, sound_key
 from simulator.normalize import clause_starts, direct_question, first_person, strip_hedges, tokenize
 
 MODEL = {"interactionModel": {"languageModel": {
@@ -97,3 +98,24 @@ def test_a_bare_slot_value_is_understood_but_unknown_words_are_not(model):
     assert model.resolve("play some jazz").intent == "AMAZON.FallbackIntent"
     assert model.resolve("so my car broke down and the mechanic wants to know what is the weather").intent \
         == "AMAZON.FallbackIntent"
+
+
+@pytest.mark.parametrize("said, intent, term", [
+    ("what is dennis sue mab", "GlossaryIntent", "denosumab"),       # unstressed vowels misheard
+    ("tell me about denise o mab", "GlossaryIntent", "denosumab"),
+    ("what's a pea essay test", "PsaTestIntent", None),               # two letters run together
+    ("what is a pee ess eh test", "PsaTestIntent", None),
+])
+def test_misheard_drug_names_and_letters_reach_the_model_word(said, intent, term):
+    """The recogniser is biased toward the model's own words; the simulator repairs toward them too."""
+    result = InteractionModel.load(MODELS_DIR / "en-US.json").resolve(said)
+    assert result.intent == intent
+    if term:
+        value = result.slots["term"]["resolutions"]["resolutionsPerAuthority"][0]["values"][0]["value"]
+        assert value["name"].lower() == term
+
+
+def test_a_vowel_run_is_one_sound_but_consonants_still_count():
+    """"zometa" must not sound like "samadi" (a d-as-t fold made it so, and was dropped)."""
+    assert sound_key("denise o mab") == sound_key("denosumab")
+    assert sound_key("zometa") != sound_key("samadi")
