@@ -70,6 +70,12 @@ function loadModel(path) {
 // example "what is {term}" with "psa" is PsaTestIntent's "what is psa"): an
 // exact sample wins in virtual-alexa, as it should, so that pair would test
 // nothing about the slot. Passed-over phrases are reported as "avoided".
+// The literal stretches of a sample between its slots ("what's better", "or").
+function pieces(sample) {
+  return sample.toLowerCase().split(SLOT).filter((_, i) => i % 2 === 0)
+    .map((piece) => piece.trim()).filter((piece) => piece.length > 0);
+}
+
 function makeExpander(model) {
   const cursor = {};
   const literal = new Map();
@@ -94,6 +100,10 @@ function makeExpander(model) {
         const other = literal.get(candidate.toLowerCase());
         if (other && other !== intent.name) {
           avoided.push({ text: candidate, sample_of: other });
+        } else if (pieces(sample).some((piece) => value.toLowerCase().includes(piece))) {
+          // virtual-alexa turns a sample into a regex without word boundaries, so a value
+          // holding the carrier's own words ("tumor" in "{first} or {second}") splits wrongly.
+          avoided.push({ text: candidate, reason: "value holds the carrier's words" });
         } else if (LAUNCH_WORDS.test(value)) {
           avoided.push({ text: candidate, reason: "launch word in slot value" });
         } else {
