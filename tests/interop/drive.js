@@ -64,18 +64,18 @@ function loadModel(path) {
   return { intents: lm.intents, types };
 }
 
-// Fill each {slot} with a listed value of its type, cycling through the values
-// so that, over all samples, every value gets sent. A value is passed over when
-// the filled-in phrase would be word for word a sample of another intent (for
-// example "what is {term}" with "psa" is PsaTestIntent's "what is psa"): an
-// exact sample wins in virtual-alexa, as it should, so that pair would test
-// nothing about the slot. Passed-over phrases are reported as "avoided".
 // The literal stretches of a sample between its slots ("what's better", "or").
 function pieces(sample) {
   return sample.toLowerCase().split(SLOT).filter((_, i) => i % 2 === 0)
     .map((piece) => piece.trim()).filter((piece) => piece.length > 0);
 }
 
+// Fill each {slot} with a listed value of its type, cycling through the values
+// so that, over all samples, every value gets sent. A value is passed over when
+// the filled-in phrase would be word for word a sample of another intent (for
+// example "what is {term}" with "psa" is PsaTestIntent's "what is psa"): an
+// exact sample wins in virtual-alexa, as it should, so that pair would test
+// nothing about the slot. Passed-over phrases are reported as "avoided".
 function makeExpander(model) {
   const cursor = {};
   const literal = new Map();
@@ -88,6 +88,7 @@ function makeExpander(model) {
     const slots = {};
     const avoided = [];
     let text = sample;
+    const carrier = pieces(sample);
     for (const [, name] of sample.matchAll(SLOT)) {
       const decl = (intent.slots || []).find((s) => s.name === name);
       const values = decl && model.types[decl.type];
@@ -100,7 +101,7 @@ function makeExpander(model) {
         const other = literal.get(candidate.toLowerCase());
         if (other && other !== intent.name) {
           avoided.push({ text: candidate, sample_of: other });
-        } else if (pieces(sample).some((piece) => value.toLowerCase().includes(piece))) {
+        } else if (carrier.some((piece) => value.toLowerCase().includes(piece))) {
           // virtual-alexa turns a sample into a regex without word boundaries, so a value
           // holding the carrier's own words ("tumor" in "{first} or {second}") splits wrongly.
           avoided.push({ text: candidate, reason: "value holds the carrier's words" });
