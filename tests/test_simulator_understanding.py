@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from deploy.models import MODELS_DIR
+from simulator import nlu
 from simulator.nlu import InteractionModel, sound_key
 from simulator.normalize import clause_starts, direct_question, first_person, strip_hedges, tokenize
 
@@ -124,3 +125,14 @@ def test_a_vowel_run_is_one_sound_but_consonants_still_count():
     """"zometa" must not sound like "samadi" (a d-as-t fold made it so, and was dropped)."""
     assert sound_key("denise o mab") == sound_key("denosumab")
     assert sound_key("zometa") != sound_key("samadi")
+
+
+@pytest.mark.parametrize("part_story_words, intent", [(nlu.PART_STORY_WORDS, "EmergencyIntent"),
+                                                      (99, "AMAZON.FallbackIntent")])
+def test_a_clause_gives_way_when_the_whole_plainly_points_elsewhere(shipped, monkeypatch, part_story_words, intent):
+    """Alexa reads the whole utterance: a clause ("...and my back hurts as well") does not outvote chest pain.
+
+    With the rule off (a word count no line reaches) the clause's reading stands, so the test can fail.
+    """
+    monkeypatch.setattr(nlu, "PART_STORY_WORDS", part_story_words)
+    assert shipped.resolve("the pain tore through my chest just now and my back hurts as well").intent == intent

@@ -74,8 +74,8 @@ FLOORS: dict[tuple[str, str], dict[str, float]] = {
                                        "crisis recall": 0.87, "near misses calm": 0.89},
     ("safety_holdout6", "learner"): {"red-flag recall": 0.91, "urgent recall": 0.94, "cancer-team recall": 0.84,
                                      "crisis recall": 0.87, "near misses calm": 0.85},
-    # Written blind after the session's last samples, measured once and never read: guards a
-    # little under that measurement. The issues' bars are not met.
+    # Written blind after the third round's last samples and measured once: guards a little
+    # under that measurement. Read at the start of the fourth round (tuned-on). The bars are not met.
     ("speech_holdout7", "simulator"): {"questions": 0.74, "dialogues": 0.77},
     ("speech_holdout7", "learner"): {"questions": 0.76, "dialogues": 0.74},
     ("safety_holdout7", "simulator"): {"red-flag recall": 0.72, "urgent recall": 0.85, "cancer-team recall": 0.64,
