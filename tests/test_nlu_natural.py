@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from deploy.models import MODELS_DIR
 from simulator.client import Turn
 from simulator.nlu import InteractionModel
 from skill.content import CONTENT
 from tools.understanding import (DIALOGUE_TOKENS, SINGLE_TOKENS, TESTS_DIR, converse, grade, keywords_match,
-                                 read_tsv)
+                                 read_tsv, withheld)
 
 LOCALES = set(CONTENT.locales)
 
@@ -117,6 +119,19 @@ def converse_pair() -> tuple[dict[str, Turn], dict[str, Turn]]:
         conversation.intent("WhereItSpreadsIntent")
         second[name] = conversation.intent(intent)
     return first, second
+
+
+@pytest.mark.parametrize("expect, unscored", [
+    ("francis|long island", True),                       # only the author's hospital passes
+    ("manual & amazon|barnes|wellness|online", True),     # the book's title is needed
+    ("samadi & st francis|saint francis|long island", True),
+    ("francis|long island|urolog|robotic|surgeon", False),  # "urologic oncologist" passes
+    ("samadi|urologic|francis", False),
+    ("lymph|node & rib|pelvi|spine|spinal", False),
+])
+def test_a_line_that_needs_a_withheld_fact_is_not_scored(expect: str, unscored: bool) -> None:
+    """The certification review removed the author's hospital and book; a blind writer still asks for them."""
+    assert withheld(expect) is unscored
 
 
 def test_exemptions_are_few_named_and_really_in_the_set():

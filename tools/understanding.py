@@ -183,6 +183,19 @@ def exempt() -> set[str]:
     return {row["utterance"] for row in read_tsv(path)} if path.exists() else set()
 
 
+# Facts the article has but the skill withholds by decision: the certification review
+# removed third-party names beyond the author and the date (the author's hospital, his
+# book, where it is sold, his TV work; tests/test_deploy_manifest.py keeps them out).
+# A line that can only pass by saying one of them is not scored, in any set, seen or not.
+WITHHELD = frozenset({"francis", "st francis", "st. francis", "saint francis", "long island",
+                      "manual", "ultimate manual", "amazon", "barnes", "newsmax", "website"})
+
+
+def withheld(expect: str) -> bool:
+    """True when some "&" group of the expectation names only withheld facts."""
+    return any(all(alt.strip() in WITHHELD for alt in group.split("|")) for group in expect.split(" & "))
+
+
 def converse(nlu_for: NluFor, locale: str) -> Conversation:
     return Conversation(nlu_for(locale), InProcessTarget(lambda_handler.handler), locale=locale)
 
@@ -285,7 +298,7 @@ class EvalSet:
             return run_safety(nlu_for, directory / self.files[0])
         skip = exempt()
         results = run_singles(nlu_for, directory / self.files[0]) + run_dialogues(nlu_for, directory / self.files[1])
-        return [r for r in results if r.utterance not in skip]
+        return [r for r in results if r.utterance not in skip and not withheld(r.expect)]
 
 
 # Every set, tuned-on first. Tuned-on: the samples, the simulator and the learner's
