@@ -50,6 +50,17 @@ def test_a_whole_conversation_by_voice():
     assert turns[-1]["end_session"] and not any(t["end_session"] for t in turns[:-1])
 
 
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("accept", ["go on", "yeah go on", "go on then"])
+def test_go_on_after_an_offer_hears_what_was_offered(locale, accept):
+    """In British and Australian speech "go on" is "yes please": it takes the offer, not more of the last answer."""
+    talk = conversation(locale)
+    talk.say("where does prostate cancer spread")
+    turn = talk.say(accept)
+    assert turn.intent == "AMAZON.YesIntent"
+    assert turn.speech.startswith(CONTENT.topic_by_id["how_common"].answer)
+
+
 @pytest.mark.parametrize("locale, spoken", [("en-US", "nine one one"), ("en-GB", "nine nine nine"),
                                             ("en-AU", "triple zero"), ("en-IN", "one one two"),
                                             ("en-CA", "nine one one")])
