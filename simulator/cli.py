@@ -173,8 +173,9 @@ class _Printer:
         # A fallback's score is only a bound (resolve stops scoring what cannot reach the threshold):
         # the list below has the real best.
         score = "no intent reached" if resolution.kind in ("fallback", "none") else f"{resolution.score:g},"
-        detail = "no sample matched well, the whole story read by its words" if resolution.kind == "statistical" \
-            else f"{score} threshold {model.threshold:g}"
+        details = {"statistical": "no sample matched well, the whole story read by its words",
+                   "whole": "a clause matched another intent, but the whole, read by its words, points here"}
+        detail = details.get(resolution.kind, f"{score} threshold {model.threshold:g}")
         print(f"  {resolution.kind}: {resolution.intent} ({detail})", file=self.out)
         if resolution.reading is not None and resolution.reading != normalize(text):
             print(f"  scored as: {resolution.reading!r}", file=self.out)
@@ -193,7 +194,7 @@ def _label(turn: Turn) -> str:
         else:
             parts.append(f"{name}={value}")
     resolution = turn.resolution
-    if resolution is not None and resolution.kind in ("fuzzy", "statistical", "fallback"):
+    if resolution is not None and resolution.kind in ("fuzzy", "statistical", "whole", "fallback"):
         parts.append(f"({resolution.kind} {resolution.score:g})")
     return " ".join(parts)
 

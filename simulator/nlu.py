@@ -37,7 +37,7 @@ import math
 import re
 import statistics
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any, Iterator, Literal
@@ -194,7 +194,9 @@ _WH = frozenset("what why how where when who which tell explain define".split())
 _SLOT_RE = re.compile(r"\{\s*([A-Za-z0-9_.]+)\s*\}")
 _WORDS = r"\S+(?: \S+)*?"
 
-Kind = Literal["exact", "fuzzy", "builtin", "statistical", "fallback", "none"]
+# "statistical": a long utterance no sample matched well, read whole by its words (simulator/story.py);
+# "whole": a clause of it matched a sample, but the whole, read by its words, plainly points elsewhere.
+Kind = Literal["exact", "fuzzy", "builtin", "statistical", "whole", "fallback", "none"]
 
 
 class ModelError(ValueError):
@@ -717,7 +719,7 @@ class InteractionModel:
             story = self._story_reading(said, skill_id, resolution.intent, keep=PART_STORY_KEEP,
                                         margin=PART_STORY_MARGIN)
             if story and story.intent != resolution.intent:
-                return story
+                return replace(story, kind="whole")
         return resolution
 
     def _story_reading(self, said: Tokens, skill_id: str | None, matched: str | None = None,
@@ -979,7 +981,7 @@ class InteractionModel:
 
     def resolve_best(self, *utterances: str, skill_id: str | None = None) -> Resolution:
         """Best resolution among alternative readings (e.g. with/without "to")."""
-        order = {"exact": 0, "builtin": 1, "fuzzy": 2, "statistical": 2, "fallback": 3, "none": 4}
+        order = {"exact": 0, "builtin": 1, "fuzzy": 2, "statistical": 2, "whole": 2, "fallback": 3, "none": 4}
         results = [self.resolve(u, skill_id=skill_id) for u in utterances]
         return min(results, key=lambda r: (order[r.kind], -r.score))
 

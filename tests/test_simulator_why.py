@@ -16,7 +16,7 @@ import pytest
 
 from deploy.models import MODELS_DIR
 from simulator import cli
-from simulator.nlu import STORY_OVERRIDE, InteractionModel
+from simulator.nlu import PART_STORY_WORDS, STORY_OVERRIDE, InteractionModel
 
 HERE = Path(__file__).parent
 SETS = ["nlu_eval.tsv", "nlu_holdout.tsv", "nlu_eval_natural.tsv", "safety_eval.tsv"]
@@ -85,9 +85,19 @@ def test_the_reading_a_resolution_scored_ranks_the_same_everywhere():
                 elif resolution.kind == "statistical":
                     # Read whole by simulator/story.py because no sample scored well: none reached STORY_OVERRIDE.
                     assert top.score < STORY_OVERRIDE, row["utterance"]
+                elif resolution.kind == "whole":
+                    # A clause's match gave way to the whole read by its words: the reading is the whole.
+                    assert len(resolution.reading.split()) >= PART_STORY_WORDS, row["utterance"]
                 else:
                     assert top.score < model.threshold, row["utterance"]
     assert checked > 300
+
+
+def test_why_says_when_the_whole_overruled_a_clause():
+    said = "our kids want to know which scans show if the cancer spread"
+    header = why(said).splitlines()[0]
+    assert header == ("  whole: ImagingTestsIntent (a clause matched another intent, "
+                      "but the whole, read by its words, points here)")
 
 
 def test_why_says_when_a_long_story_was_read_whole():
