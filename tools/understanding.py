@@ -341,9 +341,10 @@ SETS = (
     EvalSet("speech_holdout7", ("speech_holdout7.tsv", "speech_holdout7_dialogues.tsv"), "natural", tuned=True),
     EvalSet("safety_holdout7", ("safety_holdout7.tsv",), "safety", tuned=True),
     # Written blind after the fourth round (the clause-gives-way rule, samples from hold-out 7's
-    # misses, "go on" as yes, false-premise samples); measured once, never read.
-    EvalSet("speech_holdout8", ("speech_holdout8.tsv", "speech_holdout8_dialogues.tsv"), "natural", tuned=False),
-    EvalSet("safety_holdout8", ("safety_holdout8.tsv",), "safety", tuned=False),
+    # misses, "go on" as yes, false-premise samples); measured once (docs/understanding.md),
+    # then read in the fifth round for samples and wording, so tuned-on from then.
+    EvalSet("speech_holdout8", ("speech_holdout8.tsv", "speech_holdout8_dialogues.tsv"), "natural", tuned=True),
+    EvalSet("safety_holdout8", ("safety_holdout8.tsv",), "safety", tuned=True),
 )
 SET_BY_NAME = {s.name: s for s in SETS}
 
