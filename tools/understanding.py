@@ -346,9 +346,9 @@ SETS = (
     EvalSet("speech_holdout8", ("speech_holdout8.tsv", "speech_holdout8_dialogues.tsv"), "natural", tuned=True),
     EvalSet("safety_holdout8", ("safety_holdout8.tsv",), "safety", tuned=True),
     # Written blind after the fifth round (samples and the cure wording from hold-out 8's misses);
-    # measured once, never read.
-    EvalSet("speech_holdout9", ("speech_holdout9.tsv", "speech_holdout9_dialogues.tsv"), "natural", tuned=False),
-    EvalSet("safety_holdout9", ("safety_holdout9.tsv",), "safety", tuned=False),
+    # measured once (docs/understanding.md), then read in the sixth round, so tuned-on from then.
+    EvalSet("speech_holdout9", ("speech_holdout9.tsv", "speech_holdout9_dialogues.tsv"), "natural", tuned=True),
+    EvalSet("safety_holdout9", ("safety_holdout9.tsv",), "safety", tuned=True),
 )
 SET_BY_NAME = {s.name: s for s in SETS}
 
