@@ -61,6 +61,18 @@ def test_go_on_after_an_offer_hears_what_was_offered(locale, accept):
     assert turn.speech.startswith(CONTENT.topic_by_id["how_common"].answer)
 
 
+def test_which_is_given_more_often_compares_the_two_drugs():
+    """A comparison worded as a question about schedules hears both drugs' schedules, not one drug's answer."""
+    turn = conversation().say("which one is given more often zoledronic acid or denosumab")
+    assert turn.intent == CONTENT.two_terms.compare_intent
+    assert "every three to four weeks" in turn.speech and "every four weeks" in turn.speech
+
+
+def test_a_built_in_phrase_near_a_sample_word_still_reaches_the_built_in():
+    """"Let's start over" is Amazon's StartOverIntent, whatever the crisis samples say about "over"."""
+    assert conversation().say("okay let's start over").intent == "AMAZON.StartOverIntent"
+
+
 @pytest.mark.parametrize("locale, spoken", [("en-US", "nine one one"), ("en-GB", "nine nine nine"),
                                             ("en-AU", "triple zero"), ("en-IN", "one one two"),
                                             ("en-CA", "nine one one")])
