@@ -177,10 +177,11 @@ def read_tsv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh, delimiter="\t"))
 
 
-def exempt() -> set[str]:
+@cache
+def exempt() -> frozenset[str]:
     """Lines whose expected answer is a fact the article lacks: reported, not scored."""
     path = TESTS_DIR / "nlu_eval_exempt.tsv"
-    return {row["utterance"] for row in read_tsv(path)} if path.exists() else set()
+    return frozenset(row["utterance"] for row in read_tsv(path)) if path.exists() else frozenset()
 
 
 # Facts the article has but the skill withholds by decision: the certification review
@@ -194,6 +195,11 @@ WITHHELD = frozenset({"francis", "st francis", "st. francis", "saint francis", "
 def withheld(expect: str) -> bool:
     """True when some "&" group of the expectation names only withheld facts."""
     return any(all(alt.strip() in WITHHELD for alt in group.split("|")) for group in expect.split(" & "))
+
+
+def unscored(utterance: str, expect: str) -> bool:
+    """Exempt by name, or answerable only with a withheld fact: such a line is not scored."""
+    return utterance in exempt() or withheld(expect)
 
 
 def converse(nlu_for: NluFor, locale: str) -> Conversation:
@@ -296,9 +302,8 @@ class EvalSet:
             return run_intents(nlu_for, directory / self.files[0])
         if self.runner == "safety":
             return run_safety(nlu_for, directory / self.files[0])
-        skip = exempt()
         results = run_singles(nlu_for, directory / self.files[0]) + run_dialogues(nlu_for, directory / self.files[1])
-        return [r for r in results if r.utterance not in skip and not withheld(r.expect)]
+        return [r for r in results if not unscored(r.utterance, r.expect)]
 
 
 # Every set, tuned-on first. Tuned-on: the samples, the simulator and the learner's
