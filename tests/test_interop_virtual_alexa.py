@@ -58,6 +58,9 @@ VIRTUAL_ALEXA_VERSION = "0.7.8"
 STAMP = INTEROP / "node_modules" / ".interop-installed"
 
 ERROR_APOLOGY = "Sorry, something went wrong"
+# A hang guard for the whole drive, not a speed limit: it sends every en-US sample (4,460 now,
+# about 38 s on two quiet cores). 60 s was hit under faketime on a loaded machine.
+DRIVE_TIMEOUT = 240
 # The same test virtual-alexa 0.7.8 applies before matching (VirtualAlexa.parseLaunchRequest).
 LAUNCH_WORDS = re.compile(r"(ask|open|launch|talk to|tell)", re.I)
 # At most this share of the model's samples may be skipped for launch words.
@@ -175,7 +178,7 @@ def drive(node: str, npm: str, directory: Path) -> None:
     with running(argv, base, env=server_env, log=log):
         env = {**os.environ, "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE": "1"}
         done = subprocess.run([node, "drive.js", f"{base}/alexa", str(MODEL)], cwd=INTEROP, env=env,
-                              capture_output=True, text=True, timeout=60)
+                              capture_output=True, text=True, timeout=DRIVE_TIMEOUT)
     records = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     kinds: dict[str, Any] = {}
     for record in records:
