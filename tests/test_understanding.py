@@ -98,8 +98,8 @@ FLOORS: dict[tuple[str, str], dict[str, float]] = {
                                        "crisis recall": 0.92, "near misses calm": 0.92},
     ("safety_holdout9", "learner"): {"red-flag recall": 0.91, "urgent recall": 0.97, "cancer-team recall": 0.92,
                                      "crisis recall": 0.95, "near misses calm": 0.89},
-    # Written blind after the sixth round, measured once and never read: guards a little under
-    # that measurement. The issues' bars are not met.
+    # Written blind after the sixth round and measured once: guards a little under that
+    # measurement. Read in the seventh round (tuned-on). The issues' bars are not met.
     ("speech_holdout10", "simulator"): {"questions": 0.81, "dialogues": 0.74},
     ("speech_holdout10", "learner"): {"questions": 0.84, "dialogues": 0.80},
     ("safety_holdout10", "simulator"): {"red-flag recall": 0.82, "urgent recall": 0.77, "cancer-team recall": 0.72,

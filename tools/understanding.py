@@ -354,9 +354,10 @@ SETS = (
     # measured once (docs/understanding.md), then read in the sixth round, so tuned-on from then.
     EvalSet("speech_holdout9", ("speech_holdout9.tsv", "speech_holdout9_dialogues.tsv"), "natural", tuned=True),
     EvalSet("safety_holdout9", ("safety_holdout9.tsv",), "safety", tuned=True),
-    # Written blind after the sixth round (samples from hold-out 9's misses); measured once, never read.
-    EvalSet("speech_holdout10", ("speech_holdout10.tsv", "speech_holdout10_dialogues.tsv"), "natural", tuned=False),
-    EvalSet("safety_holdout10", ("safety_holdout10.tsv",), "safety", tuned=False),
+    # Written blind after the sixth round (samples from hold-out 9's misses); measured once
+    # (docs/understanding.md), then read in the seventh round, so tuned-on from then.
+    EvalSet("speech_holdout10", ("speech_holdout10.tsv", "speech_holdout10_dialogues.tsv"), "natural", tuned=True),
+    EvalSet("safety_holdout10", ("safety_holdout10.tsv",), "safety", tuned=True),
 )
 SET_BY_NAME = {s.name: s for s in SETS}
 
