@@ -96,7 +96,7 @@ def test_every_topic_is_answered(send, topic):
     ("BisphosphonatesIntent", ["Zometa", "commonly prescribe"]),
     ("DenosumabIntent", ["under the skin", "every four weeks", "zoledronic acid"]),
     ("ImagingTestsIntent", ["x-rays", "CT", "MRI", "beyond the prostate"]),
-    ("CureIntent", ["no current cure", "help control"]),
+    ("CureIntent", ["there is no cure", "help control"]),
     ("SourceIntent", ["David Samadi", "2023"]),
 ])
 def test_answers_carry_the_articles_facts(send, intent, must_mention):
