@@ -719,7 +719,7 @@ class InteractionModel:
         weak = resolution.kind in ("fallback", "none") or \
             (resolution.kind == "fuzzy" and resolution.score < STORY_OVERRIDE)
         if weak and len(said.canon) >= STORY_READ_WORDS:
-            return self._story_reading(said, skill_id, resolution.intent) or resolution
+            return self._story_reading(said, skill_id, resolution.intent, margin=STORY_MARGIN) or resolution
         if resolution.kind == "fuzzy" and len(said.canon) >= PART_STORY_WORDS and resolution.reading \
                 and len(resolution.reading.split()) < len(strip_fillers(said).canon):
             story = self._story_reading(said, skill_id, resolution.intent, keep=PART_STORY_KEEP,

@@ -142,3 +142,17 @@ def test_a_clause_gives_way_when_the_whole_plainly_points_elsewhere(shipped, mon
     assert shipped.resolve(said).intent == intent
     monkeypatch.setattr(nlu, "PART_STORY_WORDS", 99)
     assert shipped.resolve(said).intent == clause_intent != intent
+
+
+def test_small_talk_around_a_red_flag_does_not_read_the_story_out_of_domain(shipped, monkeypatch):
+    """A long story's best in-domain reading may trail the out-of-domain class a little.
+
+    Naive Bayes counts each word of the small talk against the domain; the dragging foot in the
+    middle is what the listener needs heard. With the margin it had before (0.1 ahead), the same
+    story fell back, so the test can fail.
+    """
+    said = ("i've been a bit sore since painting the fence at the weekend and now my foot drags "
+            "when i walk anyway which paint is good for fences")
+    assert shipped.resolve(said).intent == "EmergencyIntent"
+    monkeypatch.setattr(nlu, "STORY_MARGIN", 0.1)
+    assert shipped.resolve(said).intent == "AMAZON.FallbackIntent"
