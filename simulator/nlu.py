@@ -812,6 +812,19 @@ class InteractionModel:
                               reading=reading, reading_mood=said_mood)
         return Resolution(None, {}, top, "none", reading=reading, reading_mood=said_mood)
 
+    def _correction(self, tokens: Tokens, canon: tuple[str, ...]) -> range:
+        """The leading "not X" correction, ended after its first term when a second follows at once.
+
+        Spoken without commas, "not zometa denosumab how is it given" corrects one drug and
+        asks about the next: a correction names one thing, and the term after it is the subject.
+        """
+        correction = contrasted(canon)
+        named = sorted((start, end) for start, end, type_name in self._mentions(tokens)
+                       if type_name in self.types and correction.start < start and end <= correction.stop)
+        if len(named) >= 2 and named[1][0] == named[0][1]:
+            return range(correction.start, named[0][1])
+        return correction
+
     def _lead_in_only(self, whole: Tokens, said: Tokens) -> bool:
         """Rewording left one word that names no topic ("hello there" -> "there", "hey now" -> "now").
 
@@ -952,7 +965,7 @@ class InteractionModel:
                 evidence[start:end] = [True] * (end - start)
         # "not the bone scan, the psa one": what a leading correction names is not asked
         # about, so it stays out of every part, and the words after it start one.
-        correction = contrasted(canon)
+        correction = self._correction(tokens, canon)
         for i in correction:
             evidence[i] = False
         if correction:

@@ -156,3 +156,19 @@ def test_small_talk_around_a_red_flag_does_not_read_the_story_out_of_domain(ship
     assert shipped.resolve(said).intent == "EmergencyIntent"
     monkeypatch.setattr(nlu, "STORY_MARGIN", 0.1)
     assert shipped.resolve(said).intent == "AMAZON.FallbackIntent"
+
+
+@pytest.mark.parametrize("said, intent, term", [
+    ("not zometa denosumab what does it do", "GlossaryIntent", "denosumab"),
+    ("no not the bone scan psa what is it", "GlossaryIntent", "psa"),
+])
+def test_a_correction_names_one_term_and_the_next_is_asked_about(shipped, monkeypatch, said, intent, term):
+    """Said without commas, "not zometa denosumab ..." corrects the first term and asks about the second.
+
+    With the correction running on to the question word (as it did), both terms were left out
+    and a bare follow-up was read, so the test can fail.
+    """
+    heard = shipped.resolve(said)
+    assert (heard.intent, heard.slots["term"]["value"]) == (intent, term)
+    monkeypatch.setattr(InteractionModel, "_correction", lambda self, tokens, canon: nlu.contrasted(canon))
+    assert shipped.resolve(said).intent != intent
