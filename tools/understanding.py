@@ -363,9 +363,9 @@ SETS = (
     EvalSet("speech_holdout11", ("speech_holdout11.tsv", "speech_holdout11_dialogues.tsv"), "natural", tuned=True),
     EvalSet("safety_holdout11", ("safety_holdout11.tsv",), "safety", tuned=True),
     # Written blind after the eighth round (the cure wording and samples from hold-out 11's misses);
-    # measured once (docs/understanding.md).
-    EvalSet("speech_holdout12", ("speech_holdout12.tsv", "speech_holdout12_dialogues.tsv"), "natural", tuned=False),
-    EvalSet("safety_holdout12", ("safety_holdout12.tsv",), "safety", tuned=False),
+    # measured once (docs/understanding.md), then read in the ninth round, so tuned-on from then.
+    EvalSet("speech_holdout12", ("speech_holdout12.tsv", "speech_holdout12_dialogues.tsv"), "natural", tuned=True),
+    EvalSet("safety_holdout12", ("safety_holdout12.tsv",), "safety", tuned=True),
 )
 SET_BY_NAME = {s.name: s for s in SETS}
 
