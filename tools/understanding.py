@@ -367,9 +367,9 @@ SETS = (
     EvalSet("speech_holdout12", ("speech_holdout12.tsv", "speech_holdout12_dialogues.tsv"), "natural", tuned=True),
     EvalSet("safety_holdout12", ("safety_holdout12.tsv",), "safety", tuned=True),
     # Written blind after the ninth round (two simulator rules and samples from hold-out 12's
-    # misses); measured once (docs/understanding.md), never read.
-    EvalSet("speech_holdout13", ("speech_holdout13.tsv", "speech_holdout13_dialogues.tsv"), "natural", tuned=False),
-    EvalSet("safety_holdout13", ("safety_holdout13.tsv",), "safety", tuned=False),
+    # misses); measured once (docs/understanding.md), then read in the tenth round, so tuned-on.
+    EvalSet("speech_holdout13", ("speech_holdout13.tsv", "speech_holdout13_dialogues.tsv"), "natural", tuned=True),
+    EvalSet("safety_holdout13", ("safety_holdout13.tsv",), "safety", tuned=True),
 )
 SET_BY_NAME = {s.name: s for s in SETS}
 
