@@ -61,6 +61,15 @@ def test_go_on_after_an_offer_hears_what_was_offered(locale, accept):
     assert turn.speech.startswith(CONTENT.topic_by_id["how_common"].answer)
 
 
+def test_righto_in_australian_english_takes_the_offer():
+    """"Righto" is an Australian yes (an en-AU sample of AMAZON.YesIntent): it takes the offer."""
+    talk = conversation("en-AU")
+    talk.say("where does prostate cancer spread")
+    turn = talk.say("righto")
+    assert turn.intent == "AMAZON.YesIntent"
+    assert turn.speech.startswith(CONTENT.topic_by_id["how_common"].answer)
+
+
 def test_which_is_given_more_often_compares_the_two_drugs():
     """A comparison worded as a question about schedules hears both drugs' schedules, not one drug's answer."""
     turn = conversation().say("which one is given more often zoledronic acid or denosumab")
