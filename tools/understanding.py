@@ -370,6 +370,10 @@ SETS = (
     # misses); measured once (docs/understanding.md), then read in the tenth round, so tuned-on.
     EvalSet("speech_holdout13", ("speech_holdout13.tsv", "speech_holdout13_dialogues.tsv"), "natural", tuned=True),
     EvalSet("safety_holdout13", ("safety_holdout13.tsv",), "safety", tuned=True),
+    # Written blind after the tenth round (samples from hold-out 13's misses); measured once
+    # (docs/understanding.md), never read.
+    EvalSet("speech_holdout14", ("speech_holdout14.tsv", "speech_holdout14_dialogues.tsv"), "natural", tuned=False),
+    EvalSet("safety_holdout14", ("safety_holdout14.tsv",), "safety", tuned=False),
 )
 SET_BY_NAME = {s.name: s for s in SETS}
 
