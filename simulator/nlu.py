@@ -812,15 +812,15 @@ class InteractionModel:
                               reading=reading, reading_mood=said_mood)
         return Resolution(None, {}, top, "none", reading=reading, reading_mood=said_mood)
 
-    def _correction(self, tokens: Tokens, canon: tuple[str, ...]) -> range:
+    def _correction(self, canon: tuple[str, ...], terms: list[tuple[int, int]]) -> range:
         """The leading "not X" correction, ended after its first term when a second follows at once.
 
         Spoken without commas, "not zometa denosumab how is it given" corrects one drug and
         asks about the next: a correction names one thing, and the term after it is the subject.
+        ``terms`` are the (start, end) spans of the slot values mentioned.
         """
         correction = contrasted(canon)
-        named = sorted((start, end) for start, end, type_name in self._mentions(tokens)
-                       if type_name in self.types and correction.start < start and end <= correction.stop)
+        named = sorted((start, end) for start, end in terms if correction.start < start and end <= correction.stop)
         if len(named) >= 2 and named[1][0] == named[0][1]:
             return range(correction.start, named[0][1])
         return correction
@@ -960,12 +960,12 @@ class InteractionModel:
         ends = clause_ends | {i for i, w in enumerate(canon)
                               if i >= MIN_PART and w in PART_ENDS and (w not in CONJUNCTIONS or i in joins)}
         evidence = [stem(w) in self._specific for w in canon]
-        for start, end, type_name in self._mentions(tokens):
-            if type_name in self.types:
-                evidence[start:end] = [True] * (end - start)
+        terms = [(start, end) for start, end, type_name in self._mentions(tokens) if type_name in self.types]
+        for start, end in terms:
+            evidence[start:end] = [True] * (end - start)
         # "not the bone scan, the psa one": what a leading correction names is not asked
         # about, so it stays out of every part, and the words after it start one.
-        correction = self._correction(tokens, canon)
+        correction = self._correction(canon, terms)
         for i in correction:
             evidence[i] = False
         if correction:

@@ -170,5 +170,5 @@ def test_a_correction_names_one_term_and_the_next_is_asked_about(shipped, monkey
     """
     heard = shipped.resolve(said)
     assert (heard.intent, heard.slots["term"]["value"]) == (intent, term)
-    monkeypatch.setattr(InteractionModel, "_correction", lambda self, tokens, canon: nlu.contrasted(canon))
+    monkeypatch.setattr(InteractionModel, "_correction", lambda self, canon, terms: nlu.contrasted(canon))
     assert shipped.resolve(said).intent != intent
