@@ -306,6 +306,13 @@ class EvalSet:
         return [r for r in results if not unscored(r.utterance, r.expect)]
 
 
+def holdout(number: int, *, tuned: bool) -> tuple[EvalSet, EvalSet]:
+    """A numbered hold-out's two sets, written blind together: speech (questions and dialogues), then safety."""
+    speech = f"speech_holdout{number}"
+    return (EvalSet(speech, (f"{speech}.tsv", f"{speech}_dialogues.tsv"), "natural", tuned),
+            EvalSet(f"safety_holdout{number}", (f"safety_holdout{number}.tsv",), "safety", tuned))
+
+
 # Every set, tuned-on first. Tuned-on: the samples, the simulator and the learner's
 # reject threshold were adjusted while reading their misses. Hold-out: measured only.
 SETS = (
@@ -319,61 +326,48 @@ SETS = (
     EvalSet("safety_holdout", ("safety_holdout.tsv",), "safety", tuned=False),
     # Written blind on 2026-12-05 after the first tuning of issues 20 and 21. Their misses were
     # read for the second round (the story reading, samples), so they count as tuned-on from then.
-    EvalSet("speech_holdout2", ("speech_holdout2.tsv", "speech_holdout2_dialogues.tsv"), "natural", tuned=True),
-    EvalSet("safety_holdout2", ("safety_holdout2.tsv",), "safety", tuned=True),
+    *holdout(2, tuned=True),
     # Written blind after the second round's first steps (the story reading and its samples); measured
     # once (docs/understanding.md), then read for STORY_KEEP and samples, so tuned-on from then.
-    EvalSet("speech_holdout3", ("speech_holdout3.tsv", "speech_holdout3_dialogues.tsv"), "natural", tuned=True),
-    EvalSet("safety_holdout3", ("safety_holdout3.tsv",), "safety", tuned=True),
+    *holdout(3, tuned=True),
     # Written blind after the second round's tuning; measured once (docs/understanding.md), then
     # read for a last batch of samples and the leading-correction rule, so tuned-on from then.
-    EvalSet("speech_holdout4", ("speech_holdout4.tsv", "speech_holdout4_dialogues.tsv"), "natural", tuned=True),
-    EvalSet("safety_holdout4", ("safety_holdout4.tsv",), "safety", tuned=True),
+    *holdout(4, tuned=True),
     # Written blind after the second round was finished; measured once (docs/understanding.md),
     # then read at the start of the third round for samples and respellings, so tuned-on from then.
-    EvalSet("speech_holdout5", ("speech_holdout5.tsv", "speech_holdout5_dialogues.tsv"), "natural", tuned=True),
-    EvalSet("safety_holdout5", ("safety_holdout5.tsv",), "safety", tuned=True),
+    *holdout(5, tuned=True),
     # Written blind after the third round (samples and the sound key, from hold-out 5's misses);
     # measured once (docs/understanding.md). The speech set's misses were never read (one line
     # was seen in a regression diff); the safety set's were, for samples, so it is tuned-on.
-    EvalSet("speech_holdout6", ("speech_holdout6.tsv", "speech_holdout6_dialogues.tsv"), "natural", tuned=True),
-    EvalSet("safety_holdout6", ("safety_holdout6.tsv",), "safety", tuned=True),
+    *holdout(6, tuned=True),
     # Written blind after hold-out 6's safety misses were read (the third round's last samples);
     # measured once (docs/understanding.md), then read at the start of the fourth round (the
     # clause-gives-way rule, samples), so tuned-on from then. Hold-out 6's speech set stayed
     # unread, but the fourth round's three PART_STORY numbers were chosen on every set, so
     # it is tuned-on from then too.
-    EvalSet("speech_holdout7", ("speech_holdout7.tsv", "speech_holdout7_dialogues.tsv"), "natural", tuned=True),
-    EvalSet("safety_holdout7", ("safety_holdout7.tsv",), "safety", tuned=True),
+    *holdout(7, tuned=True),
     # Written blind after the fourth round (the clause-gives-way rule, samples from hold-out 7's
     # misses, "go on" as yes, false-premise samples); measured once (docs/understanding.md),
     # then read in the fifth round for samples and wording, so tuned-on from then.
-    EvalSet("speech_holdout8", ("speech_holdout8.tsv", "speech_holdout8_dialogues.tsv"), "natural", tuned=True),
-    EvalSet("safety_holdout8", ("safety_holdout8.tsv",), "safety", tuned=True),
+    *holdout(8, tuned=True),
     # Written blind after the fifth round (samples and the cure wording from hold-out 8's misses);
     # measured once (docs/understanding.md), then read in the sixth round, so tuned-on from then.
-    EvalSet("speech_holdout9", ("speech_holdout9.tsv", "speech_holdout9_dialogues.tsv"), "natural", tuned=True),
-    EvalSet("safety_holdout9", ("safety_holdout9.tsv",), "safety", tuned=True),
+    *holdout(9, tuned=True),
     # Written blind after the sixth round (samples from hold-out 9's misses); measured once
     # (docs/understanding.md), then read in the seventh round, so tuned-on from then.
-    EvalSet("speech_holdout10", ("speech_holdout10.tsv", "speech_holdout10_dialogues.tsv"), "natural", tuned=True),
-    EvalSet("safety_holdout10", ("safety_holdout10.tsv",), "safety", tuned=True),
+    *holdout(10, tuned=True),
     # Written blind after the seventh round (samples from hold-out 10's misses); measured once
     # (docs/understanding.md), then read in the eighth round, so tuned-on from then.
-    EvalSet("speech_holdout11", ("speech_holdout11.tsv", "speech_holdout11_dialogues.tsv"), "natural", tuned=True),
-    EvalSet("safety_holdout11", ("safety_holdout11.tsv",), "safety", tuned=True),
+    *holdout(11, tuned=True),
     # Written blind after the eighth round (the cure wording and samples from hold-out 11's misses);
     # measured once (docs/understanding.md), then read in the ninth round, so tuned-on from then.
-    EvalSet("speech_holdout12", ("speech_holdout12.tsv", "speech_holdout12_dialogues.tsv"), "natural", tuned=True),
-    EvalSet("safety_holdout12", ("safety_holdout12.tsv",), "safety", tuned=True),
+    *holdout(12, tuned=True),
     # Written blind after the ninth round (two simulator rules and samples from hold-out 12's
     # misses); measured once (docs/understanding.md), then read in the tenth round, so tuned-on.
-    EvalSet("speech_holdout13", ("speech_holdout13.tsv", "speech_holdout13_dialogues.tsv"), "natural", tuned=True),
-    EvalSet("safety_holdout13", ("safety_holdout13.tsv",), "safety", tuned=True),
+    *holdout(13, tuned=True),
     # Written blind after the tenth round (samples from hold-out 13's misses); measured once
     # (docs/understanding.md), never read.
-    EvalSet("speech_holdout14", ("speech_holdout14.tsv", "speech_holdout14_dialogues.tsv"), "natural", tuned=False),
-    EvalSet("safety_holdout14", ("safety_holdout14.tsv",), "safety", tuned=False),
+    *holdout(14, tuned=False),
 )
 SET_BY_NAME = {s.name: s for s in SETS}
 
